@@ -51,7 +51,7 @@ export function setU64(b: Uint8Array, at: number, v: number): void {
   setUint(b, at + 4, 4, Math.floor(v / TWO_32));
 }
 
-/** Reads bits `lo..hi` (inclusive, at most 32 wide) of the integer at `at`. */
+/** Reads bits `lo..hi` (inclusive; at most 32 wide in a dword, 53 in a qword) at `at`. */
 export function getBits(
   b: Uint8Array,
   at: number,

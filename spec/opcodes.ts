@@ -1,6 +1,6 @@
 /**
- * Admin and NVM command opcodes (Base 2.1 §5 Figure 28 "Opcodes for Admin Commands"; NVM Command
- * Set 1.1 §3 Figure 20 "Opcodes for NVM Commands"), with the names QEMU's trace events print.
+ * Admin and NVM command opcodes (Base 2.1 §5; NVM Command
+ * Set 1.1 §3), with the names QEMU's trace events print.
  *
  * @example
  * ```ts
@@ -72,7 +72,7 @@ export const NvmOpcode = {
   COPY: 0x19,
 } as const;
 
-/** Direction of the data transfer, encoded in opcode bits 1:0 (Base 2.1 Figure 27). */
+/** Direction of the data transfer, encoded in opcode bits 1:0. */
 export type DataDirection = "none" | "host-to-controller" | "controller-to-host" | "bidirectional";
 
 /** Facts about one opcode. */
@@ -98,7 +98,7 @@ const DIRECTIONS: readonly DataDirection[] = [
   "bidirectional",
 ];
 
-/** Data transfer direction of an opcode from its low two bits (Base 2.1 Figure 27). */
+/** Data transfer direction of an opcode from its low two bits. */
 export function dataDirection(opcode: number): DataDirection {
   return DIRECTIONS[opcode & 3];
 }

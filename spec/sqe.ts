@@ -1,6 +1,6 @@
 /**
- * The 64-byte Submission Queue Entry (Base 2.1 §4.1, Figure 91 "Common Command Format") and its
- * data pointer forms: PRP1/PRP2 (Figure 93) or one SGL descriptor (Figure 94), chosen by PSDT.
+ * The 64-byte Submission Queue Entry (Base 2.1 §3.3.3.1, Common Command Format) and its data
+ * pointer forms: PRP Entry 1/2 (§4.3) or one SGL descriptor (§4.4), chosen by CDW0.PSDT.
  *
  * @module
  */
@@ -27,7 +27,7 @@ export const sqeHeader = [
 /** The data pointer as PRP Entry 1 and PRP Entry 2 (bytes 24..39). */
 export const sqeDptrPrp = [u64("prp1", 24), u64("prp2", 32)] as const;
 
-/** The data pointer as one SGL descriptor (bytes 24..39, Base 2.1 §4.3.2 Figure 117). */
+/** The data pointer as one SGL descriptor (bytes 24..39, Base 2.1 §4.4). */
 export const sqeDptrSgl = [
   u64("sgl_addr", 24),
   u32("sgl_len", 32),
@@ -46,23 +46,23 @@ export const sqeCdw10To15 = [
   u32("cdw15", 60),
 ] as const;
 
-/** Base 2.1 Figure 91: the common command format with a PRP data pointer. */
+/** The common command format with a PRP data pointer (Base 2.1 §3.3.3.1). */
 export const SubmissionQueueEntry = defineStruct(
   "SubmissionQueueEntry",
   SQE_SIZE,
   [...sqeHeader, ...sqeDptrPrp, ...sqeCdw10To15],
-  { section: "Base 2.1 §4.1, Figure 91", libnvme: null },
+  { section: "Base 2.1 §3.3.3.1 (Common Command Format)", libnvme: null },
 );
 
-/** Base 2.1 Figure 91 with the data pointer as an SGL descriptor (PSDT = 01b or 10b). */
+/** The common command format with an SGL data pointer (PSDT = 01b or 10b). */
 export const SubmissionQueueEntrySgl = defineStruct(
   "SubmissionQueueEntrySgl",
   SQE_SIZE,
   [...sqeHeader, ...sqeDptrSgl, ...sqeCdw10To15],
-  { section: "Base 2.1 §4.1, Figures 91 and 94", libnvme: null },
+  { section: "Base 2.1 §3.3.3.1 and §4.4 (SGL)", libnvme: null },
 );
 
-/** FUSE values (Base 2.1 Figure 92, CDW0 bits 9:8). */
+/** FUSE values (Base 2.1 CDW0 bits 9:8). */
 export const Fuse = {
   /** Normal operation. */
   NORMAL: 0,
@@ -72,7 +72,7 @@ export const Fuse = {
   SECOND: 2,
 } as const;
 
-/** PSDT values: PRP or SGL for data transfer (Base 2.1 Figure 92, CDW0 bits 15:14). */
+/** PSDT values: PRP or SGL for data transfer (Base 2.1 CDW0 bits 15:14). */
 export const Psdt = {
   /** PRPs are used. */
   PRP: 0,

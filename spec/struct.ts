@@ -120,10 +120,14 @@ export type Field =
   | StructArrayField
   | UintArrayField;
 
+/** The decoded type of an unsigned field: bit fields and 1/2/4-byte fields are numbers. */
+type UintValue<F> = F extends { bits: readonly [number, number] } ? number
+  : F extends { size: 1 | 2 | 4 } ? number
+  : F extends { size: 8 | 16 } ? bigint
+  : number | bigint;
+
 /** The decoded JavaScript type of one field. */
-export type ValueOf<F> = F extends { kind: "uint"; bits: readonly [number, number] } ? number
-  : F extends { kind: "uint"; size: 1 | 2 | 4 } ? number
-  : F extends { kind: "uint" } ? bigint
+export type ValueOf<F> = F extends { kind: "uint" } ? UintValue<F>
   : F extends { kind: "ascii" } ? string
   : F extends { kind: "bytes" } ? Uint8Array
   : F extends { kind: "array"; element: Struct<infer G> } ? Decoded<G>[]
@@ -131,9 +135,8 @@ export type ValueOf<F> = F extends { kind: "uint"; bits: readonly [number, numbe
   : never;
 
 /** The value type `encode` accepts for one field (64/128-bit integers also take a number). */
-export type InputOf<F> = F extends { kind: "uint"; bits: readonly [number, number] } ? number
-  : F extends { kind: "uint"; size: 1 | 2 | 4 } ? number
-  : F extends { kind: "uint" } ? bigint | number
+export type InputOf<F> = F extends { kind: "uint" } ? (UintValue<F> extends bigint ? bigint | number
+    : UintValue<F>)
   : F extends { kind: "ascii" } ? string
   : F extends { kind: "bytes" } ? Uint8Array
   : F extends { kind: "array"; element: Struct<infer G> } ? Partial<Encodable<G>>[]
@@ -152,7 +155,7 @@ export type Encodable<F extends readonly Field[]> = {
 
 /** Metadata that goes with a structure's field table. */
 export interface StructOptions {
-  /** Where the structure is defined, e.g. `"Base 2.1 §5.1.13.2.1, Figure 313"`. */
+  /** Where the structure is defined, e.g. `"Base 2.1 §5.1.13.2.1 (Identify Controller)"`. */
   readonly section: string;
   /** The libnvme `struct` with the same layout, or null when libnvme has none. */
   readonly libnvme?: string | null;
@@ -239,7 +242,7 @@ export function u128<const N extends string>(
 }
 /**
  * A bit field: bits `lo..hi` (inclusive) of the `size`-byte little-endian integer at `offset`.
- * Decoded as a number; at most 32 bits wide.
+ * Decoded as a number; at most 32 bits wide in a dword and 53 bits in a qword.
  */
 export function bits<const N extends string>(
   name: N,
@@ -301,6 +304,10 @@ export function uints<const N extends string>(
 
 // ---- layout validation ----
 
+// A bit field decodes to a number: at most 32 bits inside a dword, at most 53 (exact doubles)
+// inside a qword, which covers 4 KiB-aligned 64-bit addresses such as ASQ.ASQB (bits 63:12).
+const MAX_BIT_WIDTH: Readonly<Record<number, number>> = { 1: 8, 2: 16, 4: 32, 8: 53 };
+
 /**
  * Checks a field table: every field in bounds; byte-level fields neither overlap nor leave gaps
  * (reserved fields fill the holes, so the table accounts for every byte); bit fields sharing one
@@ -321,7 +328,7 @@ export function validateLayout(name: string, size: number, fields: readonly Fiel
     const c = containers.get(f.offset);
     if (bitRange) {
       const [lo, hi] = bitRange;
-      if (f.size > 8 || lo < 0 || hi < lo || hi >= f.size * 8 || hi - lo >= 32) {
+      if (f.size > 8 || lo < 0 || hi < lo || hi >= f.size * 8 || hi - lo >= MAX_BIT_WIDTH[f.size]) {
         throw new LayoutError(
           name,
           `${f.name} bits ${lo}..${hi} do not fit a ${f.size}-byte field`,
@@ -524,4 +531,32 @@ export function defineStruct<const F extends readonly Field[]>(
  */
 export function offsetOf(s: Struct, fieldName: string): number {
   return s.field(fieldName).offset;
+}
+
+/**
+ * Decodes an integer value (a register, a feature dword, a completion DW0) through a 1-, 2-, 4-
+ * or 8-byte field table.
+ *
+ * @example
+ * ```ts
+ * import { decodeValue } from "./struct.ts";
+ * import { CSTS } from "./registers.ts";
+ * if (decodeValue(CSTS, 0x9).shst !== 2) throw new Error("SHST = complete");
+ * ```
+ */
+export function decodeValue<F extends readonly Field[]>(
+  layout: Struct<F>,
+  value: number | bigint,
+): Decoded<F> {
+  const b = new Uint8Array(layout.size);
+  setUintBig(b, 0, layout.size, BigInt(value));
+  return layout.decode(b);
+}
+
+/** Encodes fields into an integer value through a small field table (bigint, exact for 8 bytes). */
+export function encodeValue<F extends readonly Field[]>(
+  layout: Struct<F>,
+  fields: Partial<Encodable<F>>,
+): bigint {
+  return getUintBig(layout.encode(fields), 0, layout.size);
 }
