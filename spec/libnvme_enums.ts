@@ -5,12 +5,13 @@
  * regenerate the committed fixture `spec/testdata/libnvme_enums.json`:
  *
  * ```sh
- * deno run --allow-read --allow-write=spec/testdata --allow-run=gcc --allow-env spec/libnvme_enums.ts
+ * deno run --allow-read --allow-write --allow-run spec/libnvme_enums.ts
  * ```
  *
  * @module
  */
 
+import { compileAndRun } from "./libnvme_probe.ts";
 import { REGISTERS } from "./registers.ts";
 import { STATUS_CODES } from "./status.ts";
 
@@ -69,50 +70,37 @@ function probeSource(names: readonly string[]): string {
   }\n  printf("\\"_\\": 0}\\n");\n  return 0;\n}\n`;
 }
 
-function compile(source: string, dir: string): { ok: boolean; stderr: string; exe: string } {
-  const src = `${dir}/probe.c`;
-  const exe = `${dir}/probe`;
-  Deno.writeTextFileSync(src, source);
-  const r = new Deno.Command("gcc", { args: ["-o", exe, src], stderr: "piped" }).outputSync();
-  return { ok: r.success, stderr: new TextDecoder().decode(r.stderr), exe };
-}
-
 /**
  * Compiles and runs the probe with gcc. Constants libnvme lacks are found from the compiler's
  * "undeclared" errors and reported in `missing`, so an unexpected absence is visible to the test.
  */
-export function runEnumProbe(names: readonly string[]): EnumProbeResult {
-  const dir = Deno.makeTempDirSync({ prefix: "nvme-harness-probe-" });
-  try {
-    let wanted = [...names];
-    const missing = new Set<string>();
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const c = compile(probeSource(wanted), dir);
-      if (c.ok) {
-        const run = new Deno.Command(c.exe, { stdout: "piped" }).outputSync();
-        const values = JSON.parse(new TextDecoder().decode(run.stdout)) as Record<string, number>;
-        delete values._;
-        return { values, missing: [...missing].sort() };
-      }
-      const undeclared = [
-        ...c.stderr.matchAll(/‘(NVME_[A-Z0-9_]+)’ undeclared|'(NVME_[A-Z0-9_]+)' undeclared/g),
-      ]
-        .map((m) => m[1] ?? m[2]);
-      if (undeclared.length === 0) throw new Error(`libnvme probe failed to compile:\n${c.stderr}`);
-      for (const n of undeclared) missing.add(n);
-      wanted = wanted.filter((n) => !missing.has(n));
+export async function runEnumProbe(names: readonly string[]): Promise<EnumProbeResult> {
+  let wanted = [...names];
+  const missing = new Set<string>();
+  // Each round removes the constants gcc reported undeclared; gcc reports them all at once, so
+  // two rounds suffice, a third is slack.
+  for (let round = 0; round < 3; round++) {
+    const r = await compileAndRun(probeSource(wanted));
+    if (r.compiled) {
+      const values = JSON.parse(r.stdout) as Record<string, number>;
+      delete values._;
+      return { values, missing: [...missing].sort() };
     }
-    throw new Error("libnvme probe: could not converge on the set of defined constants");
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
+    const undeclared = [...r.stderr.matchAll(/'(NVME_[A-Z0-9_]+)' undeclared/g)].map((m) => m[1]);
+    if (undeclared.length === 0) {
+      throw new Error(`libnvme enum probe failed to compile:\n${r.stderr}`);
+    }
+    for (const n of undeclared) missing.add(n);
+    wanted = wanted.filter((n) => !missing.has(n));
   }
+  throw new Error("libnvme enum probe: could not converge on the set of defined constants");
 }
 
 /** Path of the committed fixture. */
 export const ENUM_FIXTURE = new URL("./testdata/libnvme_enums.json", import.meta.url);
 
 if (import.meta.main) {
-  const result = runEnumProbe(enumExpectations().map((e) => e.name));
+  const result = await runEnumProbe(enumExpectations().map((e) => e.name));
   Deno.writeTextFileSync(ENUM_FIXTURE, JSON.stringify(result, null, 2) + "\n");
   console.log(
     `wrote ${ENUM_FIXTURE.pathname}: ${

@@ -10,6 +10,7 @@ import {
   type EnumProbeResult,
   runEnumProbe,
 } from "./libnvme_enums.ts";
+import { probeAvailable } from "./libnvme_probe.ts";
 
 /**
  * Constants libnvme 1.3 (Debian bookworm) does not define. All are NVMe 2.0 additions (CMBEBS,
@@ -68,15 +69,6 @@ function compare(expect: EnumExpectation[], probe: EnumProbeResult): string[] {
   return problems;
 }
 
-function haveLibnvme(): boolean {
-  try {
-    Deno.statSync("/usr/include/nvme/types.h");
-    return new Deno.Command("gcc", { args: ["--version"], stdout: "null" }).outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
 const fixture = JSON.parse(Deno.readTextFileSync(ENUM_FIXTURE)) as EnumProbeResult;
 
 Deno.test("libnvme enums: fixture agrees with our tables", () => {
@@ -86,9 +78,9 @@ Deno.test("libnvme enums: fixture agrees with our tables", () => {
 
 Deno.test({
   name: "libnvme enums: live probe (gcc + nvme/types.h) agrees with our tables and the fixture",
-  ignore: !haveLibnvme(),
-  fn() {
-    const live = runEnumProbe(enumExpectations().map((e) => e.name));
+  ignore: !(await probeAvailable()),
+  async fn() {
+    const live = await runEnumProbe(enumExpectations().map((e) => e.name));
     assertEquals(compare(enumExpectations(), live), []);
     assertEquals(live.missing, EXPECTED_MISSING);
     assertEquals(live, fixture, "regenerate the fixture: deno run -A spec/libnvme_enums.ts");

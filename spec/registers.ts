@@ -500,7 +500,7 @@ export const CapCssBit = {
 } as const;
 
 /** CC.AMS / CAP.AMS values (Base 2.1 §3.4.4 arbitration). */
-export const Arbitration = {
+export const ArbitrationMechanism = {
   /** Round Robin: always supported. */
   ROUND_ROBIN: 0,
   /** Weighted Round Robin with Urgent Priority Class (CAP.AMS bit 0). */

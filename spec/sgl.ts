@@ -1,7 +1,8 @@
 /**
  * SGL descriptors (Base 2.1 §4.4): 16 bytes each, the type in the high nibble of byte 15 and the
  * subtype in its low nibble. Data Block, Bit Bucket, Segment and Last Segment share one layout
- * (address, length, identifier); a Bit Bucket ignores the address.
+ * (address, length, identifier); a Bit Bucket ignores the address. Which kinds a controller
+ * supports is in Identify Controller SGLS (`Sgls`, `SglSupport` in identify_controller.ts).
  *
  * @example A 4 KiB Data Block descriptor
  * ```ts
@@ -58,22 +59,4 @@ export const SglSubtype = {
   OFFSET: 0x1,
   /** Transport specific. */
   TRANSPORT: 0xa,
-} as const;
-
-/** Identify Controller SGLS field meanings (Base 2.1 §5.1.13.2.1). */
-export const SglSupport = {
-  /** Bits 1:0: 00b unsupported, 01b supported (no alignment), 10b supported (dword aligned). */
-  SUPPORT_MASK: 0x3,
-  /** Bit 16: Bit Bucket descriptor supported. */
-  BIT_BUCKET: 1 << 16,
-  /** Bit 17: byte-aligned contiguous metadata buffer supported. */
-  BYTE_ALIGNED_METADATA: 1 << 17,
-  /** Bit 18: SGL length larger than the data may be used. */
-  OVERSIZED_LENGTH: 1 << 18,
-  /** Bit 19: MPTR may point at a single SGL descriptor. */
-  MPTR_SGL: 1 << 19,
-  /** Bit 20: Address field may be an offset. */
-  ADDRESS_AS_OFFSET: 1 << 20,
-  /** Bit 21: Transport SGL Data Block supported. */
-  TRANSPORT_DATA_BLOCK: 1 << 21,
 } as const;

@@ -360,8 +360,6 @@ export function validateLayout(name: string, size: number, fields: readonly Fiel
 
 // ---- the derived codec ----
 
-const textDecoder = new TextDecoder("latin1");
-
 function decodeField(f: Field, b: Uint8Array, base: number): unknown {
   const at = base + f.offset;
   switch (f.kind) {
@@ -371,7 +369,10 @@ function decodeField(f: Field, b: Uint8Array, base: number): unknown {
     case "ascii": {
       let end = f.size;
       while (end > 0 && (b[at + end - 1] === 0x20 || b[at + end - 1] === 0)) end--;
-      return textDecoder.decode(b.subarray(at, at + end));
+      // One character per byte (0..255), so any byte image decodes and re-encodes unchanged.
+      let text = "";
+      for (let i = 0; i < end; i++) text += String.fromCharCode(b[at + i]);
+      return text;
     }
     case "bytes":
       return b.slice(at, at + f.size);
@@ -425,7 +426,7 @@ function encodeField(s: string, f: Field, v: unknown, b: Uint8Array, base: numbe
       }
       for (let i = 0; i < f.size; i++) {
         const code = i < v.length ? v.charCodeAt(i) : f.pad.charCodeAt(0);
-        if (code > 0x7e) throw new FieldValueError(s, f.name, "only ASCII characters fit");
+        if (code > 0xff) throw new FieldValueError(s, f.name, "only 8-bit characters fit");
         b[at + i] = code;
       }
       return;
