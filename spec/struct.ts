@@ -121,7 +121,7 @@ export type Field =
   | UintArrayField;
 
 /** The decoded type of an unsigned field: bit fields and 1/2/4-byte fields are numbers. */
-type UintValue<F> = F extends { bits: readonly [number, number] } ? number
+export type UintValue<F> = F extends { bits: readonly [number, number] } ? number
   : F extends { size: 1 | 2 | 4 } ? number
   : F extends { size: 8 | 16 } ? bigint
   : number | bigint;

@@ -1,0 +1,292 @@
+/**
+ * Sparse host physical memory: a 4 KiB-paged address space whose pages are created on the first
+ * write. Reads of untouched pages return zeros and create nothing, so a 1 TiB address space costs
+ * only the pages a run writes.
+ *
+ * Hot paths never allocate: copies go into/out of caller-provided `Uint8Array`s with offset and
+ * length, integer accessors use each page's `DataView`, and the last page used is cached so an
+ * access that stays within one page costs one comparison to find it.
+ *
+ * @example
+ * ```ts
+ * import { HostMemory, PAGE_SIZE } from "./memory.ts";
+ * const mem = new HostMemory();
+ * mem.writeU32(5 * PAGE_SIZE - 2, 0xaabbccdd); // crosses a page boundary
+ * if (mem.readU32(5 * PAGE_SIZE - 2) !== 0xaabbccdd || mem.pageCount !== 2) throw new Error();
+ * ```
+ *
+ * @module
+ */
+
+import { AddressRangeError, InvalidArgumentError } from "./errors.ts";
+
+/** Page size of host memory in bytes. */
+export const PAGE_SIZE = 4096;
+/** log2 of {@linkcode PAGE_SIZE}. */
+export const PAGE_SHIFT = 12;
+/** Default size of the physical address space: 1 TiB. */
+export const DEFAULT_ADDRESS_SPACE_BYTES = 2 ** 40;
+/** Copies up to this many bytes within a page use a byte loop (no subarray view is created). */
+const SMALL_COPY_BYTES = 64;
+const TWO_32 = 2 ** 32;
+
+interface Page {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+}
+
+function newPage(): Page {
+  const bytes = new Uint8Array(PAGE_SIZE);
+  return { bytes, view: new DataView(bytes.buffer) };
+}
+
+/** Options of {@linkcode HostMemory}. */
+export interface HostMemoryOptions {
+  /** Size of the physical address space in bytes (default 1 TiB); a multiple of the page size. */
+  readonly sizeBytes?: number;
+}
+
+/** Sparse, page-granular host physical memory. Addresses are numbers below 2^53. */
+export class HostMemory {
+  /** Size of the physical address space in bytes. */
+  readonly sizeBytes: number;
+  #pages = new Map<number, Page>();
+  #lastPn = -1;
+  #lastPage: Page | undefined = undefined;
+
+  /** Creates an all-zero address space. */
+  constructor(options: HostMemoryOptions = {}) {
+    const size = options.sizeBytes ?? DEFAULT_ADDRESS_SPACE_BYTES;
+    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
+      throw new InvalidArgumentError(
+        `HostMemory: sizeBytes ${size} must be a positive multiple of ${PAGE_SIZE} below 2^53`,
+      );
+    }
+    this.sizeBytes = size;
+  }
+
+  /** Number of pages materialised so far (each costs {@linkcode PAGE_SIZE} bytes). */
+  get pageCount(): number {
+    return this.#pages.size;
+  }
+
+  /** True when the page holding `addr` has been written. */
+  isTouched(addr: number): boolean {
+    return this.#pages.has(Math.floor(addr / PAGE_SIZE));
+  }
+
+  /** True when `[addr, addr + length)` lies inside the address space. */
+  contains(addr: number, length: number): boolean {
+    return Number.isSafeInteger(addr) && addr >= 0 && length >= 0 &&
+      addr + length <= this.sizeBytes;
+  }
+
+  /** Copies `length` bytes at `addr` into `dst[dstOffset…]`. Untouched memory reads as zero. */
+  read(
+    addr: number,
+    dst: Uint8Array,
+    dstOffset = 0,
+    length: number = dst.length - dstOffset,
+  ): void {
+    this.#check(addr, length);
+    this.#checkBuffer(dst, dstOffset, length);
+    let pn = Math.floor(addr / PAGE_SIZE);
+    let off = addr - pn * PAGE_SIZE;
+    while (length > 0) {
+      const n = length < PAGE_SIZE - off ? length : PAGE_SIZE - off;
+      const page = this.#page(pn, false);
+      if (page === undefined) {
+        dst.fill(0, dstOffset, dstOffset + n);
+      } else if (n <= SMALL_COPY_BYTES) {
+        const b = page.bytes;
+        for (let i = 0; i < n; i++) dst[dstOffset + i] = b[off + i];
+      } else {
+        dst.set(page.bytes.subarray(off, off + n), dstOffset);
+      }
+      length -= n;
+      dstOffset += n;
+      pn++;
+      off = 0;
+    }
+  }
+
+  /** Copies `length` bytes from `src[srcOffset…]` to `addr`. */
+  write(
+    addr: number,
+    src: Uint8Array,
+    srcOffset = 0,
+    length: number = src.length - srcOffset,
+  ): void {
+    this.#check(addr, length);
+    this.#checkBuffer(src, srcOffset, length);
+    let pn = Math.floor(addr / PAGE_SIZE);
+    let off = addr - pn * PAGE_SIZE;
+    while (length > 0) {
+      const n = length < PAGE_SIZE - off ? length : PAGE_SIZE - off;
+      const b = (this.#page(pn, true) as Page).bytes;
+      if (n <= SMALL_COPY_BYTES) {
+        for (let i = 0; i < n; i++) b[off + i] = src[srcOffset + i];
+      } else {
+        b.set(src.subarray(srcOffset, srcOffset + n), off);
+      }
+      length -= n;
+      srcOffset += n;
+      pn++;
+      off = 0;
+    }
+  }
+
+  /** Sets `length` bytes at `addr` to `value`. Filling untouched pages with zero creates nothing. */
+  fill(addr: number, length: number, value = 0): void {
+    this.#check(addr, length);
+    let pn = Math.floor(addr / PAGE_SIZE);
+    let off = addr - pn * PAGE_SIZE;
+    while (length > 0) {
+      const n = length < PAGE_SIZE - off ? length : PAGE_SIZE - off;
+      const page = this.#page(pn, value !== 0);
+      if (page !== undefined) page.bytes.fill(value, off, off + n);
+      length -= n;
+      pn++;
+      off = 0;
+    }
+  }
+
+  /** Reads one byte. */
+  readU8(addr: number): number {
+    this.#check(addr, 1);
+    return this.#byte(addr);
+  }
+
+  /** Reads a little-endian 16-bit value. */
+  readU16(addr: number): number {
+    this.#check(addr, 2);
+    const pn = Math.floor(addr / PAGE_SIZE);
+    const off = addr - pn * PAGE_SIZE;
+    if (off <= PAGE_SIZE - 2) {
+      const page = this.#page(pn, false);
+      return page === undefined ? 0 : page.view.getUint16(off, true);
+    }
+    return this.#byte(addr) | (this.#byte(addr + 1) << 8);
+  }
+
+  /** Reads a little-endian 32-bit value. */
+  readU32(addr: number): number {
+    this.#check(addr, 4);
+    const pn = Math.floor(addr / PAGE_SIZE);
+    const off = addr - pn * PAGE_SIZE;
+    if (off <= PAGE_SIZE - 4) {
+      const page = this.#page(pn, false);
+      return page === undefined ? 0 : page.view.getUint32(off, true);
+    }
+    return (this.#byte(addr) | (this.#byte(addr + 1) << 8) | (this.#byte(addr + 2) << 16) |
+      (this.#byte(addr + 3) << 24)) >>> 0;
+  }
+
+  /** Reads a little-endian 64-bit value as a number (exact below 2^53, as addresses are). */
+  readU64(addr: number): number {
+    return this.readU32(addr) + this.readU32(addr + 4) * TWO_32;
+  }
+
+  /** Reads a little-endian 64-bit value exactly. */
+  readU64Big(addr: number): bigint {
+    return (BigInt(this.readU32(addr + 4)) << 32n) | BigInt(this.readU32(addr));
+  }
+
+  /** Writes one byte. */
+  writeU8(addr: number, value: number): void {
+    this.#check(addr, 1);
+    this.#setByte(addr, value);
+  }
+
+  /** Writes a little-endian 16-bit value (truncated). */
+  writeU16(addr: number, value: number): void {
+    this.#check(addr, 2);
+    const pn = Math.floor(addr / PAGE_SIZE);
+    const off = addr - pn * PAGE_SIZE;
+    if (off <= PAGE_SIZE - 2) {
+      (this.#page(pn, true) as Page).view.setUint16(off, value, true);
+      return;
+    }
+    this.#setByte(addr, value);
+    this.#setByte(addr + 1, value >>> 8);
+  }
+
+  /** Writes a little-endian 32-bit value (truncated). */
+  writeU32(addr: number, value: number): void {
+    this.#check(addr, 4);
+    const pn = Math.floor(addr / PAGE_SIZE);
+    const off = addr - pn * PAGE_SIZE;
+    if (off <= PAGE_SIZE - 4) {
+      (this.#page(pn, true) as Page).view.setUint32(off, value >>> 0, true);
+      return;
+    }
+    this.#setByte(addr, value);
+    this.#setByte(addr + 1, value >>> 8);
+    this.#setByte(addr + 2, value >>> 16);
+    this.#setByte(addr + 3, value >>> 24);
+  }
+
+  /** Writes a non-negative integer below 2^53 as a little-endian 64-bit value. */
+  writeU64(addr: number, value: number): void {
+    this.writeU32(addr, value >>> 0);
+    this.writeU32(addr + 4, Math.floor(value / TWO_32));
+  }
+
+  /** Writes a 64-bit value exactly (taken modulo 2^64). */
+  writeU64Big(addr: number, value: bigint): void {
+    this.writeU32(addr, Number(value & 0xffffffffn));
+    this.writeU32(addr + 4, Number((value >> 32n) & 0xffffffffn));
+  }
+
+  /** Drops every page: all memory reads as zero again. */
+  clear(): void {
+    this.#pages.clear();
+    this.#lastPn = -1;
+    this.#lastPage = undefined;
+  }
+
+  #page(pn: number, create: boolean): Page | undefined {
+    if (pn === this.#lastPn) return this.#lastPage;
+    let page = this.#pages.get(pn);
+    if (page === undefined) {
+      if (!create) return undefined;
+      page = newPage();
+      this.#pages.set(pn, page);
+    }
+    this.#lastPn = pn;
+    this.#lastPage = page;
+    return page;
+  }
+
+  #byte(addr: number): number {
+    const pn = Math.floor(addr / PAGE_SIZE);
+    const page = this.#page(pn, false);
+    return page === undefined ? 0 : page.bytes[addr - pn * PAGE_SIZE];
+  }
+
+  #setByte(addr: number, value: number): void {
+    const pn = Math.floor(addr / PAGE_SIZE);
+    (this.#page(pn, true) as Page).bytes[addr - pn * PAGE_SIZE] = value;
+  }
+
+  #check(addr: number, length: number): void {
+    if (
+      !(addr >= 0 && length >= 0 && addr + length <= this.sizeBytes) || !Number.isSafeInteger(addr)
+    ) {
+      throw new AddressRangeError(
+        `host memory: access of ${length} bytes at ${addr} is outside [0, 0x${
+          this.sizeBytes.toString(16)
+        }); use addresses returned by allocate() or enlarge the address space (sizeBytes)`,
+      );
+    }
+  }
+
+  #checkBuffer(buf: Uint8Array, offset: number, length: number): void {
+    if (!(offset >= 0 && offset + length <= buf.length)) {
+      throw new InvalidArgumentError(
+        `host memory: buffer range [${offset}, ${offset + length}) exceeds buffer length ` +
+          `${buf.length}; pass a smaller length or a larger buffer`,
+      );
+    }
+  }
+}
