@@ -9,7 +9,7 @@
 
 import { assertEquals } from "@std/assert";
 import fc from "fast-check";
-import type { Decoded, Field, Struct } from "./struct.ts";
+import type { Field, Layout, Struct } from "./struct.ts";
 
 /** The arbitrary for one field's decoded value, or null for reserved bytes. */
 export function arbitraryForField(f: Field): fc.Arbitrary<unknown> | null {
@@ -42,13 +42,13 @@ export function arbitraryForField(f: Field): fc.Arbitrary<unknown> | null {
 }
 
 /** An arbitrary decoded value of `s`: every non-reserved field, each within its range. */
-export function arbitraryFor<F extends readonly Field[]>(s: Struct<F>): fc.Arbitrary<Decoded<F>> {
+export function arbitraryFor<T>(s: Layout<T>): fc.Arbitrary<T> {
   const model: Record<string, fc.Arbitrary<unknown>> = {};
   for (const f of s.fields) {
     const a = arbitraryForField(f);
     if (a) model[f.name] = a;
   }
-  return fc.record(model) as unknown as fc.Arbitrary<Decoded<F>>;
+  return fc.record(model) as unknown as fc.Arbitrary<T>;
 }
 
 /** Arbitrary bytes of exactly `s.size` length: any on-the-wire image of the structure. */

@@ -16,10 +16,27 @@
  */
 
 import { commandStruct } from "./_command.ts";
-import { dwBits, u32 } from "./struct.ts";
+import { dwBits, type Layout, u32 } from "./struct.ts";
+import type {
+  AbortValue,
+  AsyncEventRequestValue,
+  CreateIoCqValue,
+  CreateIoSqValue,
+  DeleteIoCqValue,
+  DeleteIoSqValue,
+  DoorbellBufferConfigValue,
+  FormatNvmValue,
+  GetFeaturesValue,
+  GetLogPageValue,
+  IdentifyValue,
+  KeepAliveValue,
+  NamespaceAttachmentValue,
+  NamespaceManagementValue,
+  SetFeaturesValue,
+} from "./value_types.ts";
 
 /** Create I/O Completion Queue (opcode 05h, Base 2.1 §5.2.2). QSIZE is 0's based. */
-export const CreateIoCq = commandStruct(
+export const CreateIoCq: Layout<CreateIoCqValue> = commandStruct(
   "CreateIoCq",
   "Base 2.1 §5.2.2",
   [
@@ -32,7 +49,7 @@ export const CreateIoCq = commandStruct(
 );
 
 /** Create I/O Submission Queue (opcode 01h, Base 2.1 §5.2.3). QSIZE is 0's based. */
-export const CreateIoSq = commandStruct(
+export const CreateIoSq: Layout<CreateIoSqValue> = commandStruct(
   "CreateIoSq",
   "Base 2.1 §5.2.3",
   [
@@ -46,7 +63,7 @@ export const CreateIoSq = commandStruct(
 );
 
 /** Delete I/O Submission Queue (opcode 00h, Base 2.1 §5.2.6). */
-export const DeleteIoSq = commandStruct(
+export const DeleteIoSq: Layout<DeleteIoSqValue> = commandStruct(
   "DeleteIoSq",
   "Base 2.1 §5.2.6",
   [
@@ -55,7 +72,7 @@ export const DeleteIoSq = commandStruct(
 );
 
 /** Delete I/O Completion Queue (opcode 04h, Base 2.1 §5.2.5). */
-export const DeleteIoCq = commandStruct(
+export const DeleteIoCq: Layout<DeleteIoCqValue> = commandStruct(
   "DeleteIoCq",
   "Base 2.1 §5.2.5",
   [
@@ -67,7 +84,7 @@ export const DeleteIoCq = commandStruct(
  * Get Log Page (opcode 02h, Base 2.1 §5.1.12). The dword count NUMD = NUMDU:NUMDL is 0's based;
  * the offset LPO = LPOU:LPOL is in bytes (or an index when OT = 1).
  */
-export const GetLogPage = commandStruct(
+export const GetLogPage: Layout<GetLogPageValue> = commandStruct(
   "GetLogPage",
   "Base 2.1 §5.1.12",
   [
@@ -86,7 +103,7 @@ export const GetLogPage = commandStruct(
 );
 
 /** Identify (opcode 06h, Base 2.1 §5.1.13). */
-export const Identify = commandStruct(
+export const Identify: Layout<IdentifyValue> = commandStruct(
   "Identify",
   "Base 2.1 §5.1.13",
   [
@@ -99,7 +116,7 @@ export const Identify = commandStruct(
 );
 
 /** Abort (opcode 08h, Base 2.1 §5.1.1): the command `abort_cid` on submission queue `sqid`. */
-export const Abort = commandStruct(
+export const Abort: Layout<AbortValue> = commandStruct(
   "Abort",
   "Base 2.1 §5.1.1",
   [
@@ -109,7 +126,7 @@ export const Abort = commandStruct(
 );
 
 /** Set Features (opcode 09h, Base 2.1 §5.1.25). CDW11..15 are feature specific (features.ts). */
-export const SetFeatures = commandStruct(
+export const SetFeatures: Layout<SetFeaturesValue> = commandStruct(
   "SetFeatures",
   "Base 2.1 §5.1.25",
   [
@@ -124,7 +141,7 @@ export const SetFeatures = commandStruct(
 );
 
 /** Get Features (opcode 0Ah, Base 2.1 §5.1.11). SEL: 0 current, 1 default, 2 saved, 3 caps. */
-export const GetFeatures = commandStruct(
+export const GetFeatures: Layout<GetFeaturesValue> = commandStruct(
   "GetFeatures",
   "Base 2.1 §5.1.11",
   [
@@ -136,10 +153,14 @@ export const GetFeatures = commandStruct(
 );
 
 /** Asynchronous Event Request (opcode 0Ch, Base 2.1 §5.1.2): no command-specific fields. */
-export const AsyncEventRequest = commandStruct("AsyncEventRequest", "Base 2.1 §5.1.2", [] as const);
+export const AsyncEventRequest: Layout<AsyncEventRequestValue> = commandStruct(
+  "AsyncEventRequest",
+  "Base 2.1 §5.1.2",
+  [] as const,
+);
 
 /** Namespace Management (opcode 0Dh, Base 2.1 §5.1.21): SEL 0 create, 1 delete. */
-export const NamespaceManagement = commandStruct(
+export const NamespaceManagement: Layout<NamespaceManagementValue> = commandStruct(
   "NamespaceManagement",
   "Base 2.1 §5.1.21",
   [
@@ -149,7 +170,7 @@ export const NamespaceManagement = commandStruct(
 );
 
 /** Namespace Attachment (opcode 15h, Base 2.1 §5.1.20): SEL 0 attach, 1 detach. */
-export const NamespaceAttachment = commandStruct(
+export const NamespaceAttachment: Layout<NamespaceAttachmentValue> = commandStruct(
   "NamespaceAttachment",
   "Base 2.1 §5.1.20",
   [
@@ -158,20 +179,24 @@ export const NamespaceAttachment = commandStruct(
 );
 
 /** Keep Alive (opcode 18h, Base 2.1 §5.1.16): no command-specific fields. */
-export const KeepAlive = commandStruct("KeepAlive", "Base 2.1 §5.1.16", [] as const);
+export const KeepAlive: Layout<KeepAliveValue> = commandStruct(
+  "KeepAlive",
+  "Base 2.1 §5.1.16",
+  [] as const,
+);
 
 /**
  * Doorbell Buffer Config (opcode 7Ch, Base 2.1 §5.2.8): PRP1 is the Shadow Doorbell buffer and
  * PRP2 the EventIdx buffer, each one memory page, page aligned.
  */
-export const DoorbellBufferConfig = commandStruct(
+export const DoorbellBufferConfig: Layout<DoorbellBufferConfigValue> = commandStruct(
   "DoorbellBufferConfig",
   "Base 2.1 §5.2.8",
   [] as const,
 );
 
 /** Format NVM (opcode 80h, Base 2.1 §5.1.10). The LBA format index is LBAFU:LBAFL. */
-export const FormatNvm = commandStruct(
+export const FormatNvm: Layout<FormatNvmValue> = commandStruct(
   "FormatNvm",
   "Base 2.1 §5.1.10",
   [

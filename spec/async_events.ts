@@ -17,10 +17,11 @@
  * @module
  */
 
-import { bits, defineStruct } from "./struct.ts";
+import { bits, defineStruct, type Layout } from "./struct.ts";
+import type { AsyncEventCompletionValue } from "./value_types.ts";
 
 /** Asynchronous Event Request completion DW0 (Base 2.1 §5.1.2.1). */
-export const AsyncEventCompletion = defineStruct(
+export const AsyncEventCompletion: Layout<AsyncEventCompletionValue> = defineStruct(
   "AsyncEventCompletion",
   4,
   [

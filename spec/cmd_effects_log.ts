@@ -6,7 +6,8 @@
  * @module
  */
 
-import { defineStruct, rsvd, uints } from "./struct.ts";
+import { defineStruct, type Layout, rsvd, uints } from "./struct.ts";
+import type { CommandsSupportedEffectsLogValue } from "./value_types.ts";
 
 /** Size of the Commands Supported and Effects log page in bytes. */
 export const CMD_EFFECTS_LOG_SIZE = 4096;
@@ -19,7 +20,7 @@ export const CMD_EFFECTS_ENTRIES = 256;
  * `struct nvme_cmd_effects_log`. `acs[opcode]` is the Admin command entry, `iocs[opcode]` the I/O
  * command entry; see {@linkcode CmdEffects} for the entry bits.
  */
-export const CommandsSupportedEffectsLog = defineStruct(
+export const CommandsSupportedEffectsLog: Layout<CommandsSupportedEffectsLogValue> = defineStruct(
   "CommandsSupportedEffectsLog",
   CMD_EFFECTS_LOG_SIZE,
   [

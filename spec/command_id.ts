@@ -22,7 +22,7 @@ export const CID_TAG_MASK = (1 << CID_TAG_BITS) - 1;
 /** Mask of the generation counter (4 bits). */
 export const CID_GENERATION_MASK = 0xf;
 /** Largest tag: queue depths above 4096 cannot use this layout (Linux caps depth at 4095). */
-export const CID_MAX_TAG = CID_TAG_MASK;
+export const CID_MAX_TAG: number = CID_TAG_MASK;
 
 /** Builds a CID from a tag (0..4095) and a generation (only the low 4 bits are used). */
 export function makeCid(tag: number, generation: number): number {

@@ -13,7 +13,8 @@
  * @module
  */
 
-import { bits, defineStruct, u16, u32 } from "./struct.ts";
+import { bits, defineStruct, type Layout, u16, u32 } from "./struct.ts";
+import type { CompletionQueueEntryValue } from "./value_types.ts";
 
 /** Size of a Completion Queue Entry in bytes (CC.IOCQES = 4). */
 export const CQE_SIZE = 16;
@@ -24,7 +25,7 @@ export const CQE_SIZE_SHIFT = 4;
 export const CQE_STATUS_OFFSET = 14;
 
 /** The Common Completion Queue Entry. */
-export const CompletionQueueEntry = defineStruct(
+export const CompletionQueueEntry: Layout<CompletionQueueEntryValue> = defineStruct(
   "CompletionQueueEntry",
   CQE_SIZE,
   [

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { defineStruct, rsvd, u16, u32, u64, u8 } from "./struct.ts";
+import { defineStruct, type Layout, rsvd, u16, u32, u64, u8 } from "./struct.ts";
+import type { ErrorInformationLogEntryValue } from "./value_types.ts";
 
 /** Size of one Error Information Log Entry in bytes. */
 export const ERROR_LOG_ENTRY_SIZE = 64;
@@ -14,7 +15,7 @@ export const ERROR_LOG_ENTRY_SIZE = 64;
  * Error Information Log Entry (Base 2.1 §5.1.12.1.2): libnvme `struct nvme_error_log_page`
  * (one entry, despite the name).
  */
-export const ErrorInformationLogEntry = defineStruct(
+export const ErrorInformationLogEntry: Layout<ErrorInformationLogEntryValue> = defineStruct(
   "ErrorInformationLogEntry",
   ERROR_LOG_ENTRY_SIZE,
   [

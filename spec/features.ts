@@ -14,9 +14,30 @@
  * @module
  */
 
-import { bits, defineStruct, rsvd, type Struct, u32, u64 } from "./struct.ts";
+import { bits, defineStruct, type Layout, rsvd, type Struct, u32, u64 } from "./struct.ts";
+import type {
+  ApstTableValue,
+  FeatArbitrationValue,
+  FeatAsyncEventConfigValue,
+  FeatAutonomousPowerStateValue,
+  FeatErrorRecoveryValue,
+  FeatHostMemoryBufferValue,
+  FeatHostThermalManagementValue,
+  FeatInterruptCoalescingValue,
+  FeatInterruptVectorConfigValue,
+  FeatKeepAliveTimerValue,
+  FeatNumberOfQueuesValue,
+  FeatPowerManagementValue,
+  FeatTemperatureThresholdValue,
+  FeatVolatileWriteCacheValue,
+  FeatWriteAtomicityValue,
+  HostMemoryBufferAttributesValue,
+  HostMemoryBufferDescriptorValue,
+  TimestampValue,
+} from "./value_types.ts";
 
-const dw = (name: string, lo: number, hi: number) => bits(name, 0, 4, lo, hi);
+// Bits `lo..hi` of a feature dword; generic so the field name stays a literal type.
+const dw = <const N extends string>(name: N, lo: number, hi: number) => bits(name, 0, 4, lo, hi);
 
 /** Feature identifiers (Base 2.1 §5.1.25.1). */
 export const FeatureId = {
@@ -63,7 +84,7 @@ export const FeatureId = {
 } as const;
 
 /** Arbitration (FID 01h): burst and weights for weighted round robin. */
-export const Arbitration = defineStruct(
+export const Arbitration: Layout<FeatArbitrationValue> = defineStruct(
   "FeatArbitration",
   4,
   [
@@ -76,7 +97,7 @@ export const Arbitration = defineStruct(
 );
 
 /** Power Management (FID 02h): power state and workload hint. */
-export const PowerManagement = defineStruct(
+export const PowerManagement: Layout<FeatPowerManagementValue> = defineStruct(
   "FeatPowerManagement",
   4,
   [
@@ -87,7 +108,7 @@ export const PowerManagement = defineStruct(
 );
 
 /** Temperature Threshold (FID 04h): threshold in kelvins, sensor and over/under select. */
-export const TemperatureThreshold = defineStruct(
+export const TemperatureThreshold: Layout<FeatTemperatureThresholdValue> = defineStruct(
   "FeatTemperatureThreshold",
   4,
   [
@@ -99,7 +120,7 @@ export const TemperatureThreshold = defineStruct(
 );
 
 /** Error Recovery (FID 05h): time limited error recovery (100 ms units), DULBE. */
-export const ErrorRecovery = defineStruct(
+export const ErrorRecovery: Layout<FeatErrorRecoveryValue> = defineStruct(
   "FeatErrorRecovery",
   4,
   [
@@ -110,7 +131,7 @@ export const ErrorRecovery = defineStruct(
 );
 
 /** Volatile Write Cache (FID 06h): WCE enables the cache. */
-export const VolatileWriteCache = defineStruct(
+export const VolatileWriteCache: Layout<FeatVolatileWriteCacheValue> = defineStruct(
   "FeatVolatileWriteCache",
   4,
   [
@@ -123,7 +144,7 @@ export const VolatileWriteCache = defineStruct(
  * Number of Queues (FID 07h): requested I/O SQs/CQs in CDW11 (NSQR/NCQR, 0's based); the
  * completion DW0 has the same layout with the allocated counts (NSQA/NCQA).
  */
-export const NumberOfQueues = defineStruct(
+export const NumberOfQueues: Layout<FeatNumberOfQueuesValue> = defineStruct(
   "FeatNumberOfQueues",
   4,
   [
@@ -134,7 +155,7 @@ export const NumberOfQueues = defineStruct(
 );
 
 /** Interrupt Coalescing (FID 08h): THR is 0's based, TIME is in 100 µs units. */
-export const InterruptCoalescing = defineStruct(
+export const InterruptCoalescing: Layout<FeatInterruptCoalescingValue> = defineStruct(
   "FeatInterruptCoalescing",
   4,
   [
@@ -145,7 +166,7 @@ export const InterruptCoalescing = defineStruct(
 );
 
 /** Interrupt Vector Configuration (FID 09h): CD disables coalescing for vector IV. */
-export const InterruptVectorConfig = defineStruct(
+export const InterruptVectorConfig: Layout<FeatInterruptVectorConfigValue> = defineStruct(
   "FeatInterruptVectorConfig",
   4,
   [
@@ -156,7 +177,7 @@ export const InterruptVectorConfig = defineStruct(
 );
 
 /** Write Atomicity Normal (FID 0Ah). */
-export const WriteAtomicity = defineStruct(
+export const WriteAtomicity: Layout<FeatWriteAtomicityValue> = defineStruct(
   "FeatWriteAtomicity",
   4,
   [
@@ -166,7 +187,7 @@ export const WriteAtomicity = defineStruct(
 );
 
 /** Asynchronous Event Configuration (FID 0Bh): which events generate an AER completion. */
-export const AsyncEventConfig = defineStruct(
+export const AsyncEventConfig: Layout<FeatAsyncEventConfigValue> = defineStruct(
   "FeatAsyncEventConfig",
   4,
   [
@@ -185,7 +206,7 @@ export const AsyncEventConfig = defineStruct(
 );
 
 /** Autonomous Power State Transition (FID 0Ch): CDW11.APSTE; the table is in the data buffer. */
-export const AutonomousPowerState = defineStruct(
+export const AutonomousPowerState: Layout<FeatAutonomousPowerStateValue> = defineStruct(
   "FeatAutonomousPowerState",
   4,
   [
@@ -195,7 +216,7 @@ export const AutonomousPowerState = defineStruct(
 );
 
 /** Host Memory Buffer (FID 0Dh) CDW11: EHM enables, MR says memory was returned. */
-export const HostMemoryBuffer = defineStruct(
+export const HostMemoryBuffer: Layout<FeatHostMemoryBufferValue> = defineStruct(
   "FeatHostMemoryBuffer",
   4,
   [
@@ -206,7 +227,7 @@ export const HostMemoryBuffer = defineStruct(
 );
 
 /** Host Memory Buffer Attributes returned by Get Features FID 0Dh (4096 bytes). */
-export const HostMemoryBufferAttributes = defineStruct(
+export const HostMemoryBufferAttributes: Layout<HostMemoryBufferAttributesValue> = defineStruct(
   "HostMemoryBufferAttributes",
   4096,
   [
@@ -223,7 +244,7 @@ export const HostMemoryBufferAttributes = defineStruct(
 );
 
 /** Host Memory Buffer Descriptor Entry (16 bytes). BSIZE is in memory page units. */
-export const HostMemoryBufferDescriptor = defineStruct(
+export const HostMemoryBufferDescriptor: Layout<HostMemoryBufferDescriptorValue> = defineStruct(
   "HostMemoryBufferDescriptor",
   16,
   [
@@ -235,7 +256,7 @@ export const HostMemoryBufferDescriptor = defineStruct(
 );
 
 /** Timestamp (FID 0Eh) data: milliseconds since the epoch (48 bits) and attributes. */
-export const Timestamp = defineStruct(
+export const Timestamp: Layout<TimestampValue> = defineStruct(
   "Timestamp",
   8,
   [
@@ -250,12 +271,17 @@ export const Timestamp = defineStruct(
 );
 
 /** Keep Alive Timer (FID 0Fh): KATO in milliseconds (0 disables). */
-export const KeepAliveTimer = defineStruct("FeatKeepAliveTimer", 4, [u32("kato", 0)] as const, {
-  section: "Base 2.1 §5.1.25.1.15 (Keep Alive Timer)",
-});
+export const KeepAliveTimer: Layout<FeatKeepAliveTimerValue> = defineStruct(
+  "FeatKeepAliveTimer",
+  4,
+  [u32("kato", 0)] as const,
+  {
+    section: "Base 2.1 §5.1.25.1.15 (Keep Alive Timer)",
+  },
+);
 
 /** Host Controlled Thermal Management (FID 10h): two thresholds in kelvins. */
-export const HostThermalManagement = defineStruct(
+export const HostThermalManagement: Layout<FeatHostThermalManagementValue> = defineStruct(
   "FeatHostThermalManagement",
   4,
   [
@@ -266,9 +292,46 @@ export const HostThermalManagement = defineStruct(
 );
 
 /** Autonomous Power State Transition data: 32 entries of 8 bytes (256 bytes). */
-export const ApstTable = defineStruct("ApstTable", 256, [
-  ...Array.from({ length: 32 }, (_, i) => u64(`apst_entry${i}`, i * 8)),
-], { section: "Base 2.1 §5.1.25.1.12 (APST data structure)", libnvme: null });
+export const ApstTable: Layout<ApstTableValue> = defineStruct(
+  "ApstTable",
+  256,
+  [
+    // Spelt out rather than generated so that each entry's name is a literal type.
+    u64("apst_entry0", 0),
+    u64("apst_entry1", 8),
+    u64("apst_entry2", 16),
+    u64("apst_entry3", 24),
+    u64("apst_entry4", 32),
+    u64("apst_entry5", 40),
+    u64("apst_entry6", 48),
+    u64("apst_entry7", 56),
+    u64("apst_entry8", 64),
+    u64("apst_entry9", 72),
+    u64("apst_entry10", 80),
+    u64("apst_entry11", 88),
+    u64("apst_entry12", 96),
+    u64("apst_entry13", 104),
+    u64("apst_entry14", 112),
+    u64("apst_entry15", 120),
+    u64("apst_entry16", 128),
+    u64("apst_entry17", 136),
+    u64("apst_entry18", 144),
+    u64("apst_entry19", 152),
+    u64("apst_entry20", 160),
+    u64("apst_entry21", 168),
+    u64("apst_entry22", 176),
+    u64("apst_entry23", 184),
+    u64("apst_entry24", 192),
+    u64("apst_entry25", 200),
+    u64("apst_entry26", 208),
+    u64("apst_entry27", 216),
+    u64("apst_entry28", 224),
+    u64("apst_entry29", 232),
+    u64("apst_entry30", 240),
+    u64("apst_entry31", 248),
+  ] as const,
+  { section: "Base 2.1 §5.1.25.1.12 (APST data structure)", libnvme: null },
+);
 
 /** Facts about one feature: what the spec lets a controller do with it. */
 export interface FeatureInfo {

@@ -17,7 +17,19 @@
  * @module
  */
 
-import { array, ascii, bytes, defineStruct, rsvd, u128, u16, u32, u8 } from "./struct.ts";
+import {
+  array,
+  ascii,
+  bytes,
+  defineStruct,
+  type Layout,
+  rsvd,
+  u128,
+  u16,
+  u32,
+  u8,
+} from "./struct.ts";
+import type { IdentifyControllerValue, PowerStateDescriptorValue } from "./value_types.ts";
 
 /** Size of every Identify data structure returned by the Identify command (Base 2.1 §5.1.13). */
 export const IDENTIFY_DATA_SIZE = 4096;
@@ -31,201 +43,211 @@ export const POWER_STATE_DESCRIPTOR_COUNT = 32;
  * (`flags`, `ips`, `apws`, `epfr_fqv_ts`, `epfvts`); {@linkcode PsdFlags} and
  * {@linkcode PsdBits} name their bits.
  */
-export const PowerStateDescriptor = defineStruct("PowerStateDescriptor", 32, [
-  u16("mp", 0), // Maximum Power, in units of 0.01 W or 0.0001 W (MXPS)
-  rsvd(2, 1),
-  u8("flags", 3), // bit 0 MXPS, bit 1 NOPS
-  u32("enlat", 4), // Entry Latency, microseconds
-  u32("exlat", 8), // Exit Latency, microseconds
-  u8("rrt", 12), // bits 4:0 Relative Read Throughput
-  u8("rrl", 13), // bits 4:0 Relative Read Latency
-  u8("rwt", 14), // bits 4:0 Relative Write Throughput
-  u8("rwl", 15), // bits 4:0 Relative Write Latency
-  u16("idlp", 16), // Idle Power
-  u8("ips", 18), // bits 7:6 Idle Power Scale
-  rsvd(19, 1),
-  u16("actp", 20), // Active Power
-  u8("apws", 22), // bits 2:0 Active Power Workload, bits 7:6 Active Power Scale
-  // Power Loss Signaling times (Base 2.1, with PLSI in Identify Controller).
-  u8("epfrt", 23), // Emergency Power Fail Recovery Time
-  u8("fqvt", 24), // Forced Quiescence Vault Time
-  u8("epfvt", 25), // Emergency Power Fail Vault Time
-  u8("epfr_fqv_ts", 26), // bits 3:0 EPFRT scale, bits 7:4 FQVT scale
-  u8("epfvts", 27), // bits 3:0 EPFVT scale
-  rsvd(28, 4),
-], {
-  section: "Base 2.1 §5.1.13.2.1 (Power State Descriptor)",
-  libnvme: "nvme_id_psd",
-  libnvmeNames: {
-    // Added with Power Loss Signaling in Base 2.1; libnvme 1.3 has rsvd23[9] here.
-    epfrt: null,
-    fqvt: null,
-    epfvt: null,
-    epfr_fqv_ts: null,
-    epfvts: null,
+export const PowerStateDescriptor: Layout<PowerStateDescriptorValue> = defineStruct(
+  "PowerStateDescriptor",
+  32,
+  [
+    u16("mp", 0), // Maximum Power, in units of 0.01 W or 0.0001 W (MXPS)
+    rsvd(2, 1),
+    u8("flags", 3), // bit 0 MXPS, bit 1 NOPS
+    u32("enlat", 4), // Entry Latency, microseconds
+    u32("exlat", 8), // Exit Latency, microseconds
+    u8("rrt", 12), // bits 4:0 Relative Read Throughput
+    u8("rrl", 13), // bits 4:0 Relative Read Latency
+    u8("rwt", 14), // bits 4:0 Relative Write Throughput
+    u8("rwl", 15), // bits 4:0 Relative Write Latency
+    u16("idlp", 16), // Idle Power
+    u8("ips", 18), // bits 7:6 Idle Power Scale
+    rsvd(19, 1),
+    u16("actp", 20), // Active Power
+    u8("apws", 22), // bits 2:0 Active Power Workload, bits 7:6 Active Power Scale
+    // Power Loss Signaling times (Base 2.1, with PLSI in Identify Controller).
+    u8("epfrt", 23), // Emergency Power Fail Recovery Time
+    u8("fqvt", 24), // Forced Quiescence Vault Time
+    u8("epfvt", 25), // Emergency Power Fail Vault Time
+    u8("epfr_fqv_ts", 26), // bits 3:0 EPFRT scale, bits 7:4 FQVT scale
+    u8("epfvts", 27), // bits 3:0 EPFVT scale
+    rsvd(28, 4),
+  ],
+  {
+    section: "Base 2.1 §5.1.13.2.1 (Power State Descriptor)",
+    libnvme: "nvme_id_psd",
+    libnvmeNames: {
+      // Added with Power Loss Signaling in Base 2.1; libnvme 1.3 has rsvd23[9] here.
+      epfrt: null,
+      fqvt: null,
+      epfvt: null,
+      epfr_fqv_ts: null,
+      epfvts: null,
+    },
   },
-});
+);
 
 /**
  * Identify Controller data structure, I/O Command Set Independent (CNS 01h):
  * Base 2.1 §5.1.13.2.1. 4096 bytes, libnvme `struct nvme_id_ctrl`.
  */
-export const IdentifyController = defineStruct("IdentifyController", IDENTIFY_DATA_SIZE, [
-  // ---- Controller Capabilities and Features (bytes 0..255) ----
-  u16("vid", 0),
-  u16("ssvid", 2),
-  ascii("sn", 4, 20),
-  ascii("mn", 24, 40),
-  ascii("fr", 64, 8),
-  u8("rab", 72),
-  bytes("ieee", 73, 3), // IEEE OUI, least significant byte first
-  u8("cmic", 76),
-  u8("mdts", 77), // log2 of MPSMIN units; 0 = no limit
-  u16("cntlid", 78),
-  u32("ver", 80),
-  u32("rtd3r", 84),
-  u32("rtd3e", 88),
-  u32("oaes", 92),
-  u32("ctratt", 96),
-  u16("rrls", 100),
-  u8("bpcap", 102), // Boot Partition Capabilities (2.1)
-  rsvd(103, 1),
-  u32("nssl", 104), // NVM Subsystem Shutdown Latency (2.1)
-  rsvd(108, 2),
-  u8("plsi", 110), // Power Loss Signaling Information (2.1)
-  u8("cntrltype", 111),
-  bytes("fguid", 112, 16),
-  u16("crdt1", 128),
-  u16("crdt2", 130),
-  u16("crdt3", 132),
-  u8("crcap", 134), // Controller Reachability Capabilities (2.1)
-  rsvd(135, 118),
-  // Bytes 240..255 belong to the NVMe-MI specification; 253..255 are defined there.
-  u8("nvmsr", 253),
-  u8("vwci", 254),
-  u8("mec", 255),
-  // ---- Admin Command Set Attributes & Optional Controller Capabilities (256..511) ----
-  u16("oacs", 256),
-  u8("acl", 258), // 0's based
-  u8("aerl", 259), // 0's based
-  u8("frmw", 260),
-  u8("lpa", 261),
-  u8("elpe", 262), // 0's based
-  u8("npss", 263), // 0's based
-  u8("avscc", 264),
-  u8("apsta", 265),
-  u16("wctemp", 266), // Kelvin
-  u16("cctemp", 268), // Kelvin
-  u16("mtfa", 270),
-  u32("hmpre", 272),
-  u32("hmmin", 276),
-  u128("tnvmcap", 280), // bytes
-  u128("unvmcap", 296), // bytes
-  u32("rpmbs", 312),
-  u16("edstt", 316),
-  u8("dsto", 318),
-  u8("fwug", 319),
-  u16("kas", 320),
-  u16("hctma", 322),
-  u16("mntmt", 324),
-  u16("mxtmt", 326),
-  u32("sanicap", 328),
-  u32("hmminds", 332),
-  u16("hmmaxd", 336),
-  u16("nsetidmax", 338),
-  u16("endgidmax", 340),
-  u8("anatt", 342),
-  u8("anacap", 343),
-  u32("anagrpmax", 344),
-  u32("nanagrpid", 348),
-  u32("pels", 352),
-  u16("domainid", 356),
-  u8("kpioc", 358), // Key Per I/O Capabilities (2.1)
-  rsvd(359, 1),
-  u16("mptfawr", 360), // Max Processing Time for Firmware Activation Without Reset (2.1)
-  rsvd(362, 6),
-  u128("megcap", 368),
-  u8("tmpthha", 384), // Temperature Threshold Hysteresis Attributes (2.1)
-  rsvd(385, 1),
-  u16("cqt", 386), // Command Quiesce Time (2.1)
-  rsvd(388, 124),
-  // ---- NVM Command Set Attributes (512..767) ----
-  u8("sqes", 512), // bits 3:0 required, 7:4 maximum (log2 bytes)
-  u8("cqes", 513),
-  u16("maxcmd", 514),
-  u32("nn", 516),
-  u16("oncs", 520),
-  u16("fuses", 522),
-  u8("fna", 524),
-  u8("vwc", 525),
-  u16("awun", 526), // 0's based
-  u16("awupf", 528), // 0's based
-  u8("icsvscc", 530),
-  u8("nwpc", 531),
-  u16("acwu", 532), // 0's based
-  u16("ocfs", 534),
-  u32("sgls", 536),
-  u32("mnan", 540),
-  u128("maxdna", 544),
-  u32("maxcna", 560),
-  u32("oaqd", 564), // Optimal Aggregated Queue Depth (2.1)
-  u8("rhiri", 568), // Recommended Host-Initiated Refresh Interval (2.1)
-  u8("hirt", 569), // Host-Initiated Refresh Time (2.1)
-  // Host Managed Live Migration (2.1).
-  u16("cmmrtd", 570),
-  u16("nmmrtd", 572),
-  u8("minmrtg", 574),
-  u8("maxmrtg", 575),
-  u8("trattr", 576),
-  rsvd(577, 1),
-  u16("mcudmq", 578),
-  u16("mnsudmq", 580),
-  u16("mcmr", 582),
-  u16("nmcmr", 584),
-  u16("mcdqpc", 586),
-  rsvd(588, 180),
-  ascii("subnqn", 768, 256, "\0"),
-  rsvd(1024, 768),
-  // ---- Fabrics-only fields (1792..2047) ----
-  u32("ioccsz", 1792),
-  u32("iorcsz", 1796),
-  u16("icdoff", 1800),
-  u8("fcatt", 1802),
-  u8("msdbd", 1803),
-  u16("ofcs", 1804),
-  u8("dctype", 1806),
-  rsvd(1807, 241),
-  // ---- Power State Descriptors and vendor-specific area ----
-  array("psd", 2048, POWER_STATE_DESCRIPTOR_COUNT, PowerStateDescriptor),
-  bytes("vs", 3072, 1024),
-], {
-  section: "Base 2.1 §5.1.13.2.1 (Identify Controller data structure)",
-  libnvme: "nvme_id_ctrl",
-  libnvmeNames: {
-    // Defined by Base 2.1 but absent from libnvme 1.3 (its reserved arrays cover them).
-    bpcap: null,
-    nssl: null,
-    plsi: null,
-    crcap: null,
-    kpioc: null,
-    mptfawr: null,
-    tmpthha: null,
-    cqt: null,
-    oaqd: null,
-    rhiri: null,
-    hirt: null,
-    cmmrtd: null,
-    nmmrtd: null,
-    minmrtg: null,
-    maxmrtg: null,
-    trattr: null,
-    mcudmq: null,
-    mnsudmq: null,
-    mcmr: null,
-    nmcmr: null,
-    mcdqpc: null,
+export const IdentifyController: Layout<IdentifyControllerValue> = defineStruct(
+  "IdentifyController",
+  IDENTIFY_DATA_SIZE,
+  [
+    // ---- Controller Capabilities and Features (bytes 0..255) ----
+    u16("vid", 0),
+    u16("ssvid", 2),
+    ascii("sn", 4, 20),
+    ascii("mn", 24, 40),
+    ascii("fr", 64, 8),
+    u8("rab", 72),
+    bytes("ieee", 73, 3), // IEEE OUI, least significant byte first
+    u8("cmic", 76),
+    u8("mdts", 77), // log2 of MPSMIN units; 0 = no limit
+    u16("cntlid", 78),
+    u32("ver", 80),
+    u32("rtd3r", 84),
+    u32("rtd3e", 88),
+    u32("oaes", 92),
+    u32("ctratt", 96),
+    u16("rrls", 100),
+    u8("bpcap", 102), // Boot Partition Capabilities (2.1)
+    rsvd(103, 1),
+    u32("nssl", 104), // NVM Subsystem Shutdown Latency (2.1)
+    rsvd(108, 2),
+    u8("plsi", 110), // Power Loss Signaling Information (2.1)
+    u8("cntrltype", 111),
+    bytes("fguid", 112, 16),
+    u16("crdt1", 128),
+    u16("crdt2", 130),
+    u16("crdt3", 132),
+    u8("crcap", 134), // Controller Reachability Capabilities (2.1)
+    rsvd(135, 118),
+    // Bytes 240..255 belong to the NVMe-MI specification; 253..255 are defined there.
+    u8("nvmsr", 253),
+    u8("vwci", 254),
+    u8("mec", 255),
+    // ---- Admin Command Set Attributes & Optional Controller Capabilities (256..511) ----
+    u16("oacs", 256),
+    u8("acl", 258), // 0's based
+    u8("aerl", 259), // 0's based
+    u8("frmw", 260),
+    u8("lpa", 261),
+    u8("elpe", 262), // 0's based
+    u8("npss", 263), // 0's based
+    u8("avscc", 264),
+    u8("apsta", 265),
+    u16("wctemp", 266), // Kelvin
+    u16("cctemp", 268), // Kelvin
+    u16("mtfa", 270),
+    u32("hmpre", 272),
+    u32("hmmin", 276),
+    u128("tnvmcap", 280), // bytes
+    u128("unvmcap", 296), // bytes
+    u32("rpmbs", 312),
+    u16("edstt", 316),
+    u8("dsto", 318),
+    u8("fwug", 319),
+    u16("kas", 320),
+    u16("hctma", 322),
+    u16("mntmt", 324),
+    u16("mxtmt", 326),
+    u32("sanicap", 328),
+    u32("hmminds", 332),
+    u16("hmmaxd", 336),
+    u16("nsetidmax", 338),
+    u16("endgidmax", 340),
+    u8("anatt", 342),
+    u8("anacap", 343),
+    u32("anagrpmax", 344),
+    u32("nanagrpid", 348),
+    u32("pels", 352),
+    u16("domainid", 356),
+    u8("kpioc", 358), // Key Per I/O Capabilities (2.1)
+    rsvd(359, 1),
+    u16("mptfawr", 360), // Max Processing Time for Firmware Activation Without Reset (2.1)
+    rsvd(362, 6),
+    u128("megcap", 368),
+    u8("tmpthha", 384), // Temperature Threshold Hysteresis Attributes (2.1)
+    rsvd(385, 1),
+    u16("cqt", 386), // Command Quiesce Time (2.1)
+    rsvd(388, 124),
+    // ---- NVM Command Set Attributes (512..767) ----
+    u8("sqes", 512), // bits 3:0 required, 7:4 maximum (log2 bytes)
+    u8("cqes", 513),
+    u16("maxcmd", 514),
+    u32("nn", 516),
+    u16("oncs", 520),
+    u16("fuses", 522),
+    u8("fna", 524),
+    u8("vwc", 525),
+    u16("awun", 526), // 0's based
+    u16("awupf", 528), // 0's based
+    u8("icsvscc", 530),
+    u8("nwpc", 531),
+    u16("acwu", 532), // 0's based
+    u16("ocfs", 534),
+    u32("sgls", 536),
+    u32("mnan", 540),
+    u128("maxdna", 544),
+    u32("maxcna", 560),
+    u32("oaqd", 564), // Optimal Aggregated Queue Depth (2.1)
+    u8("rhiri", 568), // Recommended Host-Initiated Refresh Interval (2.1)
+    u8("hirt", 569), // Host-Initiated Refresh Time (2.1)
+    // Host Managed Live Migration (2.1).
+    u16("cmmrtd", 570),
+    u16("nmmrtd", 572),
+    u8("minmrtg", 574),
+    u8("maxmrtg", 575),
+    u8("trattr", 576),
+    rsvd(577, 1),
+    u16("mcudmq", 578),
+    u16("mnsudmq", 580),
+    u16("mcmr", 582),
+    u16("nmcmr", 584),
+    u16("mcdqpc", 586),
+    rsvd(588, 180),
+    ascii("subnqn", 768, 256, "\0"),
+    rsvd(1024, 768),
+    // ---- Fabrics-only fields (1792..2047) ----
+    u32("ioccsz", 1792),
+    u32("iorcsz", 1796),
+    u16("icdoff", 1800),
+    u8("fcatt", 1802),
+    u8("msdbd", 1803),
+    u16("ofcs", 1804),
+    u8("dctype", 1806),
+    rsvd(1807, 241),
+    // ---- Power State Descriptors and vendor-specific area ----
+    array("psd", 2048, POWER_STATE_DESCRIPTOR_COUNT, PowerStateDescriptor),
+    bytes("vs", 3072, 1024),
+  ],
+  {
+    section: "Base 2.1 §5.1.13.2.1 (Identify Controller data structure)",
+    libnvme: "nvme_id_ctrl",
+    libnvmeNames: {
+      // Defined by Base 2.1 but absent from libnvme 1.3 (its reserved arrays cover them).
+      bpcap: null,
+      nssl: null,
+      plsi: null,
+      crcap: null,
+      kpioc: null,
+      mptfawr: null,
+      tmpthha: null,
+      cqt: null,
+      oaqd: null,
+      rhiri: null,
+      hirt: null,
+      cmmrtd: null,
+      nmmrtd: null,
+      minmrtg: null,
+      maxmrtg: null,
+      trattr: null,
+      mcudmq: null,
+      mnsudmq: null,
+      mcmr: null,
+      nmcmr: null,
+      mcdqpc: null,
+    },
   },
-});
+);
 
 /** Tests bit `bit` of a capability field: `testBit(id.oacs, Oacs.DBBUF)`. */
 export function testBit(value: number, bit: number): boolean {

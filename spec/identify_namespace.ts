@@ -18,7 +18,20 @@
  */
 
 import { bitRange, IDENTIFY_DATA_SIZE } from "./identify_controller.ts";
-import { array, bits, bytes, defineStruct, rsvd, u128, u16, u32, u64, u8 } from "./struct.ts";
+import {
+  array,
+  bits,
+  bytes,
+  defineStruct,
+  type Layout,
+  rsvd,
+  u128,
+  u16,
+  u32,
+  u64,
+  u8,
+} from "./struct.ts";
+import type { IdentifyNamespaceValue, LbaFormatValue } from "./value_types.ts";
 
 /** Number of LBA Format entries in Identify Namespace (LBAF0..LBAF63). */
 export const LBA_FORMAT_COUNT = 64;
@@ -28,7 +41,7 @@ export const LBA_FORMAT_COUNT = 64;
  * `struct nvme_lbaf`. libnvme declares byte 3 whole as `rp`; here RP is bits 1:0 of byte 3 and
  * bits 7:2 are reserved, so the cross-check compares only `ms` and `ds`.
  */
-export const LbaFormat = defineStruct("LbaFormat", 4, [
+export const LbaFormat: Layout<LbaFormatValue> = defineStruct("LbaFormat", 4, [
   u16("ms", 0), // Metadata Size, bytes per LBA
   u8("ds", 2), // LBA Data Size as log2(bytes); below 9 means the format is not supported
   bits("rp", 3, 1, 0, 1), // Relative Performance, 0 = best
@@ -41,64 +54,69 @@ export const LbaFormat = defineStruct("LbaFormat", 4, [
  * The I/O Command Set specific Identify Namespace data structure for the NVM Command Set
  * (CNS 00h): NVM Command Set 1.1 §4.1.5.1. 4096 bytes, libnvme `struct nvme_id_ns`.
  */
-export const IdentifyNamespace = defineStruct("IdentifyNamespace", IDENTIFY_DATA_SIZE, [
-  u64("nsze", 0), // logical blocks
-  u64("ncap", 8),
-  u64("nuse", 16),
-  u8("nsfeat", 24),
-  u8("nlbaf", 25), // 0's based
-  u8("flbas", 26), // see Flbas and formatIndex()
-  u8("mc", 27),
-  u8("dpc", 28),
-  u8("dps", 29),
-  u8("nmic", 30),
-  u8("rescap", 31),
-  u8("fpi", 32),
-  u8("dlfeat", 33),
-  u16("nawun", 34),
-  u16("nawupf", 36),
-  u16("nacwu", 38),
-  u16("nabsn", 40),
-  u16("nabo", 42),
-  u16("nabspf", 44),
-  u16("noiob", 46),
-  u128("nvmcap", 48),
-  u16("npwg", 64),
-  u16("npwa", 66),
-  u16("npdg", 68),
-  u16("npda", 70),
-  u16("nows", 72),
-  u16("mssrl", 74),
-  u32("mcl", 76),
-  u8("msrc", 80), // 0's based
-  u8("kpios", 81), // Key Per I/O Status (NVM Command Set 1.1)
-  u8("nulbaf", 82),
-  rsvd(83, 1),
-  u32("kpiodaag", 84), // Key Per I/O Data Access Alignment and Granularity (1.1)
-  rsvd(88, 4),
-  u32("anagrpid", 92),
-  rsvd(96, 3),
-  u8("nsattr", 99),
-  u16("nvmsetid", 100),
-  u16("endgid", 102),
-  bytes("nguid", 104, 16),
-  bytes("eui64", 120, 8),
-  array("lbaf", 128, LBA_FORMAT_COUNT, LbaFormat),
-  u64("lbstm", 384), // Logical Block Storage Tag Mask
-  rsvd(392, 3320),
-  bytes("vs", 3712, 384),
-], {
-  section: "NVM Command Set 1.1 §4.1.5.1 (Identify Namespace data structure, CNS 00h)",
-  libnvme: "nvme_id_ns",
-  libnvmeNames: {
-    // NVM Command Set 1.1 additions; libnvme 1.3 has rsvd81 and rsvd83[9] here.
-    kpios: null,
-    kpiodaag: null,
-    // libnvme 1.3 declares vs[3704] at 392: the reserved bytes 392..3711 plus the
-    // vendor-specific 3712..4095, so offset and size cannot agree with the spec's VS.
-    vs: null,
+export const IdentifyNamespace: Layout<IdentifyNamespaceValue> = defineStruct(
+  "IdentifyNamespace",
+  IDENTIFY_DATA_SIZE,
+  [
+    u64("nsze", 0), // logical blocks
+    u64("ncap", 8),
+    u64("nuse", 16),
+    u8("nsfeat", 24),
+    u8("nlbaf", 25), // 0's based
+    u8("flbas", 26), // see Flbas and formatIndex()
+    u8("mc", 27),
+    u8("dpc", 28),
+    u8("dps", 29),
+    u8("nmic", 30),
+    u8("rescap", 31),
+    u8("fpi", 32),
+    u8("dlfeat", 33),
+    u16("nawun", 34),
+    u16("nawupf", 36),
+    u16("nacwu", 38),
+    u16("nabsn", 40),
+    u16("nabo", 42),
+    u16("nabspf", 44),
+    u16("noiob", 46),
+    u128("nvmcap", 48),
+    u16("npwg", 64),
+    u16("npwa", 66),
+    u16("npdg", 68),
+    u16("npda", 70),
+    u16("nows", 72),
+    u16("mssrl", 74),
+    u32("mcl", 76),
+    u8("msrc", 80), // 0's based
+    u8("kpios", 81), // Key Per I/O Status (NVM Command Set 1.1)
+    u8("nulbaf", 82),
+    rsvd(83, 1),
+    u32("kpiodaag", 84), // Key Per I/O Data Access Alignment and Granularity (1.1)
+    rsvd(88, 4),
+    u32("anagrpid", 92),
+    rsvd(96, 3),
+    u8("nsattr", 99),
+    u16("nvmsetid", 100),
+    u16("endgid", 102),
+    bytes("nguid", 104, 16),
+    bytes("eui64", 120, 8),
+    array("lbaf", 128, LBA_FORMAT_COUNT, LbaFormat),
+    u64("lbstm", 384), // Logical Block Storage Tag Mask
+    rsvd(392, 3320),
+    bytes("vs", 3712, 384),
+  ],
+  {
+    section: "NVM Command Set 1.1 §4.1.5.1 (Identify Namespace data structure, CNS 00h)",
+    libnvme: "nvme_id_ns",
+    libnvmeNames: {
+      // NVM Command Set 1.1 additions; libnvme 1.3 has rsvd81 and rsvd83[9] here.
+      kpios: null,
+      kpiodaag: null,
+      // libnvme 1.3 declares vs[3704] at 392: the reserved bytes 392..3711 plus the
+      // vendor-specific 3712..4095, so offset and size cannot agree with the spec's VS.
+      vs: null,
+    },
   },
-});
+);
 
 /** FLBAS fields: Formatted LBA Size. */
 export const Flbas = {

@@ -21,6 +21,7 @@
  */
 
 export * from "./struct.ts";
+export type * from "./value_types.ts";
 export * from "./registers.ts";
 export * from "./sqe.ts";
 export * from "./cqe.ts";

@@ -17,7 +17,8 @@
  */
 
 import { IDENTIFY_DATA_SIZE } from "./identify_controller.ts";
-import { defineStruct, rsvd, u8 } from "./struct.ts";
+import { defineStruct, type Layout, rsvd, u8 } from "./struct.ts";
+import type { NsIdDescriptorHeaderValue } from "./value_types.ts";
 
 /** Size of the descriptor header in bytes. */
 export const NS_DESCRIPTOR_HEADER_SIZE = 4;
@@ -32,7 +33,7 @@ export const MAX_NIDL = 255;
  * The Namespace Identification Descriptor header (Base 2.1 §5.1.13.2.3): libnvme
  * `struct nvme_ns_id_desc` without its flexible `nid[]` array member.
  */
-export const NsIdDescriptorHeader = defineStruct(
+export const NsIdDescriptorHeader: Layout<NsIdDescriptorHeaderValue> = defineStruct(
   "NsIdDescriptorHeader",
   NS_DESCRIPTOR_HEADER_SIZE,
   [

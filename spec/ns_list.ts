@@ -12,7 +12,12 @@
  */
 
 import { IDENTIFY_DATA_SIZE } from "./identify_controller.ts";
-import { defineStruct, u16, uints } from "./struct.ts";
+import { defineStruct, type Layout, u16, uints } from "./struct.ts";
+import type {
+  ChangedNamespaceListValue,
+  ControllerListValue,
+  NamespaceListValue,
+} from "./value_types.ts";
 
 /** Entries in a Namespace List: 4096 bytes / 4 bytes per NSID. */
 export const NS_LIST_ENTRIES = 1024;
@@ -24,32 +29,47 @@ export const CTRL_LIST_ENTRIES = 2047;
 export const CHANGED_NS_LIST_OVERFLOW = 0xffff_ffff;
 
 /** Namespace List (Base 2.1 §5.1.13.2.2): 1024 NSIDs, libnvme `struct nvme_ns_list`. */
-export const NamespaceList = defineStruct("NamespaceList", IDENTIFY_DATA_SIZE, [
-  uints("ns", 0, NS_LIST_ENTRIES, 4),
-], {
-  section: "Base 2.1 §5.1.13.2.2 (Namespace List data structure)",
-  libnvme: "nvme_ns_list",
-});
+export const NamespaceList: Layout<NamespaceListValue> = defineStruct(
+  "NamespaceList",
+  IDENTIFY_DATA_SIZE,
+  [
+    uints("ns", 0, NS_LIST_ENTRIES, 4),
+  ],
+  {
+    section: "Base 2.1 §5.1.13.2.2 (Namespace List data structure)",
+    libnvme: "nvme_ns_list",
+  },
+);
 
 /**
  * Changed Namespace List log page (LID 04h, Base 2.1 §5.1.12.1.5): a Namespace List. libnvme
  * reads it into the same `struct nvme_ns_list`.
  */
-export const ChangedNamespaceList = defineStruct("ChangedNamespaceList", IDENTIFY_DATA_SIZE, [
-  uints("ns", 0, NS_LIST_ENTRIES, 4),
-], {
-  section: "Base 2.1 §5.1.12.1.5 (Changed Namespace List log page)",
-  libnvme: "nvme_ns_list",
-});
+export const ChangedNamespaceList: Layout<ChangedNamespaceListValue> = defineStruct(
+  "ChangedNamespaceList",
+  IDENTIFY_DATA_SIZE,
+  [
+    uints("ns", 0, NS_LIST_ENTRIES, 4),
+  ],
+  {
+    section: "Base 2.1 §5.1.12.1.5 (Changed Namespace List log page)",
+    libnvme: "nvme_ns_list",
+  },
+);
 
 /** Controller List (Base 2.1 §5.1.13.2): libnvme `struct nvme_ctrl_list`. */
-export const ControllerList = defineStruct("ControllerList", IDENTIFY_DATA_SIZE, [
-  u16("num", 0), // Number of Identifiers
-  uints("identifier", 2, CTRL_LIST_ENTRIES, 2),
-], {
-  section: "Base 2.1 §5.1.13.2 (Controller List data structure)",
-  libnvme: "nvme_ctrl_list",
-});
+export const ControllerList: Layout<ControllerListValue> = defineStruct(
+  "ControllerList",
+  IDENTIFY_DATA_SIZE,
+  [
+    u16("num", 0), // Number of Identifiers
+    uints("identifier", 2, CTRL_LIST_ENTRIES, 2),
+  ],
+  {
+    section: "Base 2.1 §5.1.13.2 (Controller List data structure)",
+    libnvme: "nvme_ctrl_list",
+  },
+);
 
 /**
  * The NSIDs of a decoded Namespace List: the entries before the first zero (the list is

@@ -15,17 +15,30 @@
  */
 
 import { commandStruct } from "./_command.ts";
-import { defineStruct, dwBits, rsvd, u16, u32, u64 } from "./struct.ts";
+import { defineStruct, dwBits, type Layout, rsvd, u16, u32, u64 } from "./struct.ts";
+import type {
+  CompareValue,
+  CopySourceRangeValue,
+  CopyValue,
+  DatasetManagementValue,
+  DsmRangeValue,
+  FlushValue,
+  ReadValue,
+  VerifyValue,
+  WriteUncorrectableValue,
+  WriteValue,
+  WriteZeroesValue,
+} from "./value_types.ts";
 
 const slba = u64("slba", 40);
 // CDW14..15: end-to-end protection reference/application tags, shared by the data commands.
 const e2e = [u32("eilbrt", 56), dwBits("elbat", 60, 0, 15), dwBits("elbatm", 60, 16, 31)] as const;
 
 /** Flush (opcode 00h, Base 2.1 §7.2): NSID FFFFFFFFh flushes all namespaces if VWC allows. */
-export const Flush = commandStruct("Flush", "Base 2.1 §7.2", [] as const);
+export const Flush: Layout<FlushValue> = commandStruct("Flush", "Base 2.1 §7.2", [] as const);
 
 /** Read (opcode 02h, NVM CS 1.1 §3.3.4). */
-export const Read = commandStruct(
+export const Read: Layout<ReadValue> = commandStruct(
   "Read",
   "NVM CS 1.1 §3.3.4",
   [
@@ -41,7 +54,7 @@ export const Read = commandStruct(
 );
 
 /** Write (opcode 01h, NVM CS 1.1 §3.3.6). */
-export const Write = commandStruct(
+export const Write: Layout<WriteValue> = commandStruct(
   "Write",
   "NVM CS 1.1 §3.3.6",
   [
@@ -59,7 +72,7 @@ export const Write = commandStruct(
 );
 
 /** Compare (opcode 05h, NVM CS 1.1 §3.3.1): Compare Failure when the data differ. */
-export const Compare = commandStruct(
+export const Compare: Layout<CompareValue> = commandStruct(
   "Compare",
   "NVM CS 1.1 §3.3.1",
   [
@@ -74,7 +87,7 @@ export const Compare = commandStruct(
 );
 
 /** Write Uncorrectable (opcode 04h, NVM CS 1.1 §3.3.7): no data transfer. */
-export const WriteUncorrectable = commandStruct(
+export const WriteUncorrectable: Layout<WriteUncorrectableValue> = commandStruct(
   "WriteUncorrectable",
   "NVM CS 1.1 §3.3.7",
   [
@@ -84,7 +97,7 @@ export const WriteUncorrectable = commandStruct(
 );
 
 /** Write Zeroes (opcode 08h, NVM CS 1.1 §3.3.8): DEAC asks to deallocate as well. */
-export const WriteZeroes = commandStruct(
+export const WriteZeroes: Layout<WriteZeroesValue> = commandStruct(
   "WriteZeroes",
   "NVM CS 1.1 §3.3.8",
   [
@@ -100,7 +113,7 @@ export const WriteZeroes = commandStruct(
 );
 
 /** Verify (opcode 0Ch, NVM CS 1.1 §3.3.5): reads and checks without transferring data. */
-export const Verify = commandStruct(
+export const Verify: Layout<VerifyValue> = commandStruct(
   "Verify",
   "NVM CS 1.1 §3.3.5",
   [
@@ -118,7 +131,7 @@ export const Verify = commandStruct(
  * Dataset Management (opcode 09h, NVM CS 1.1 §3.3.3): NR is the 0's based number of 16-byte
  * ranges in the data buffer; AD asks to deallocate them.
  */
-export const DatasetManagement = commandStruct(
+export const DatasetManagement: Layout<DatasetManagementValue> = commandStruct(
   "DatasetManagement",
   "NVM CS 1.1 §3.3.3",
   [
@@ -130,7 +143,7 @@ export const DatasetManagement = commandStruct(
 );
 
 /** Copy (opcode 19h, NVM CS 1.1 §3.3.2): NR is the 0's based number of source ranges. */
-export const Copy = commandStruct(
+export const Copy: Layout<CopyValue> = commandStruct(
   "Copy",
   "NVM CS 1.1 §3.3.2",
   [
@@ -149,7 +162,7 @@ export const Copy = commandStruct(
 );
 
 /** Dataset Management range (16 bytes, NVM CS 1.1 §3.3.3.1). NLB here is NOT 0's based. */
-export const DsmRange = defineStruct(
+export const DsmRange: Layout<DsmRangeValue> = defineStruct(
   "DsmRange",
   16,
   [
@@ -161,7 +174,7 @@ export const DsmRange = defineStruct(
 );
 
 /** Copy Source Range Entry, descriptor format 0h (32 bytes, NVM CS 1.1 §3.3.2.1). NLB 0's based. */
-export const CopySourceRange = defineStruct(
+export const CopySourceRange: Layout<CopySourceRangeValue> = defineStruct(
   "CopySourceRange",
   32,
   [

@@ -18,16 +18,49 @@ import {
   decodeValue,
   defineStruct,
   encodeValue,
+  type Layout,
   rsvd,
   type Struct,
   u32,
   u64,
 } from "./struct.ts";
+import type {
+  ACQValue,
+  AQAValue,
+  ASQValue,
+  BPINFOValue,
+  BPMBLValue,
+  BPRSELValue,
+  CAPValue,
+  CCValue,
+  CMBEBSValue,
+  CMBLOCValue,
+  CMBMSCValue,
+  CMBSTSValue,
+  CMBSWTPValue,
+  CMBSZValue,
+  ControllerRegistersValue,
+  CRTOValue,
+  CSTSValue,
+  INTMCValue,
+  INTMSValue,
+  NSSDValue,
+  NSSRValue,
+  PMRCAPValue,
+  PMRCTLValue,
+  PMREBSValue,
+  PMRMSCLValue,
+  PMRMSCUValue,
+  PMRSTSValue,
+  PMRSWTPValue,
+  VSValue,
+} from "./value_types.ts";
 
-const q = (name: string, lo: number, hi: number) => bits(name, 0, 8, lo, hi);
+// Bits `lo..hi` of an 8-byte register value; generic so the field name stays a literal type.
+const q = <const N extends string>(name: N, lo: number, hi: number) => bits(name, 0, 8, lo, hi);
 
 /** Controller Capabilities (CAP, offset 00h, Base 2.1 §3.1.4.1). */
-export const CAP = defineStruct(
+export const CAP: Layout<CAPValue> = defineStruct(
   "CAP",
   8,
   [
@@ -56,7 +89,7 @@ export const CAP = defineStruct(
 );
 
 /** Version (VS, offset 08h, Base 2.1 §3.1.4.2). */
-export const VS = defineStruct(
+export const VS: Layout<VSValue> = defineStruct(
   "VS",
   4,
   [
@@ -68,17 +101,17 @@ export const VS = defineStruct(
 );
 
 /** Interrupt Mask Set (INTMS, offset 0Ch, Base 2.1 §3.1.4.3): one mask bit per vector (INTx/MSI). */
-export const INTMS = defineStruct("INTMS", 4, [u32("ivms", 0)] as const, {
+export const INTMS: Layout<INTMSValue> = defineStruct("INTMS", 4, [u32("ivms", 0)] as const, {
   section: "Base 2.1 §3.1.4.3",
 });
 
 /** Interrupt Mask Clear (INTMC, offset 10h, Base 2.1 §3.1.4.4). */
-export const INTMC = defineStruct("INTMC", 4, [u32("ivmc", 0)] as const, {
+export const INTMC: Layout<INTMCValue> = defineStruct("INTMC", 4, [u32("ivmc", 0)] as const, {
   section: "Base 2.1 §3.1.4.4",
 });
 
 /** Controller Configuration (CC, offset 14h, Base 2.1 §3.1.4.5). */
-export const CC = defineStruct(
+export const CC: Layout<CCValue> = defineStruct(
   "CC",
   4,
   [
@@ -95,7 +128,7 @@ export const CC = defineStruct(
 );
 
 /** Controller Status (CSTS, offset 1Ch, Base 2.1 §3.1.4.6). */
-export const CSTS = defineStruct(
+export const CSTS: Layout<CSTSValue> = defineStruct(
   "CSTS",
   4,
   [
@@ -110,12 +143,12 @@ export const CSTS = defineStruct(
 );
 
 /** NVM Subsystem Reset (NSSR, offset 20h, Base 2.1 §3.1.4.7): write "NVMe" (4E564D65h). */
-export const NSSR = defineStruct("NSSR", 4, [u32("nssrc", 0)] as const, {
+export const NSSR: Layout<NSSRValue> = defineStruct("NSSR", 4, [u32("nssrc", 0)] as const, {
   section: "Base 2.1 §3.1.4.7",
 });
 
 /** Admin Queue Attributes (AQA, offset 24h, Base 2.1 §3.1.4.8): 0's based sizes. */
-export const AQA = defineStruct(
+export const AQA: Layout<AQAValue> = defineStruct(
   "AQA",
   4,
   [
@@ -126,19 +159,19 @@ export const AQA = defineStruct(
 );
 
 /** Admin Submission Queue Base Address (ASQ, offset 28h): bits 11:0 reserved (page aligned). */
-export const ASQ = defineStruct("ASQ", 8, [q("asqb", 12, 63)] as const, {
+export const ASQ: Layout<ASQValue> = defineStruct("ASQ", 8, [q("asqb", 12, 63)] as const, {
   section: "Base 2.1 §3.1.4.9",
   libnvmeNames: { asqb: null },
 });
 
 /** Admin Completion Queue Base Address (ACQ, offset 30h): bits 11:0 reserved. */
-export const ACQ = defineStruct("ACQ", 8, [q("acqb", 12, 63)] as const, {
+export const ACQ: Layout<ACQValue> = defineStruct("ACQ", 8, [q("acqb", 12, 63)] as const, {
   section: "Base 2.1 §3.1.4.10",
   libnvmeNames: { acqb: null },
 });
 
 /** Controller Memory Buffer Location (CMBLOC, offset 38h, Base 2.1 §3.1.4.11). */
-export const CMBLOC = defineStruct(
+export const CMBLOC: Layout<CMBLOCValue> = defineStruct(
   "CMBLOC",
   4,
   [
@@ -155,7 +188,7 @@ export const CMBLOC = defineStruct(
 );
 
 /** Controller Memory Buffer Size (CMBSZ, offset 3Ch, Base 2.1 §3.1.4.12). */
-export const CMBSZ = defineStruct(
+export const CMBSZ: Layout<CMBSZValue> = defineStruct(
   "CMBSZ",
   4,
   [
@@ -171,7 +204,7 @@ export const CMBSZ = defineStruct(
 );
 
 /** Boot Partition Information (BPINFO, offset 40h, Base 2.1 §3.1.4.13). */
-export const BPINFO = defineStruct(
+export const BPINFO: Layout<BPINFOValue> = defineStruct(
   "BPINFO",
   4,
   [
@@ -183,7 +216,7 @@ export const BPINFO = defineStruct(
 );
 
 /** Boot Partition Read Select (BPRSEL, offset 44h, Base 2.1 §3.1.4.14). */
-export const BPRSEL = defineStruct(
+export const BPRSEL: Layout<BPRSELValue> = defineStruct(
   "BPRSEL",
   4,
   [
@@ -195,12 +228,12 @@ export const BPRSEL = defineStruct(
 );
 
 /** Boot Partition Memory Buffer Location (BPMBL, offset 48h, Base 2.1 §3.1.4.15). */
-export const BPMBL = defineStruct("BPMBL", 8, [q("bmbba", 12, 63)] as const, {
+export const BPMBL: Layout<BPMBLValue> = defineStruct("BPMBL", 8, [q("bmbba", 12, 63)] as const, {
   section: "Base 2.1 §3.1.4.15",
 });
 
 /** Controller Memory Buffer Memory Space Control (CMBMSC, offset 50h, Base 2.1 §3.1.4.16). */
-export const CMBMSC = defineStruct(
+export const CMBMSC: Layout<CMBMSCValue> = defineStruct(
   "CMBMSC",
   8,
   [
@@ -212,12 +245,17 @@ export const CMBMSC = defineStruct(
 );
 
 /** Controller Memory Buffer Status (CMBSTS, offset 58h, Base 2.1 §3.1.4.17). */
-export const CMBSTS = defineStruct("CMBSTS", 4, [bits("cbai", 0, 4, 0, 0)] as const, {
-  section: "Base 2.1 §3.1.4.17",
-});
+export const CMBSTS: Layout<CMBSTSValue> = defineStruct(
+  "CMBSTS",
+  4,
+  [bits("cbai", 0, 4, 0, 0)] as const,
+  {
+    section: "Base 2.1 §3.1.4.17",
+  },
+);
 
 /** Controller Memory Buffer Elasticity Buffer Size (CMBEBS, offset 5Ch, Base 2.1 §3.1.4.18). */
-export const CMBEBS = defineStruct(
+export const CMBEBS: Layout<CMBEBSValue> = defineStruct(
   "CMBEBS",
   4,
   [
@@ -229,7 +267,7 @@ export const CMBEBS = defineStruct(
 );
 
 /** CMB Sustained Write Throughput (CMBSWTP, offset 60h, Base 2.1 §3.1.4.19). */
-export const CMBSWTP = defineStruct(
+export const CMBSWTP: Layout<CMBSWTPValue> = defineStruct(
   "CMBSWTP",
   4,
   [
@@ -240,12 +278,12 @@ export const CMBSWTP = defineStruct(
 );
 
 /** NVM Subsystem Shutdown (NSSD, offset 64h, Base 2.1 §3.1.4.20). */
-export const NSSD = defineStruct("NSSD", 4, [u32("nssc", 0)] as const, {
+export const NSSD: Layout<NSSDValue> = defineStruct("NSSD", 4, [u32("nssc", 0)] as const, {
   section: "Base 2.1 §3.1.4.20",
 });
 
 /** Controller Ready Timeouts (CRTO, offset 68h, Base 2.1 §3.1.4.21): 500 ms units. */
-export const CRTO = defineStruct(
+export const CRTO: Layout<CRTOValue> = defineStruct(
   "CRTO",
   4,
   [
@@ -256,7 +294,7 @@ export const CRTO = defineStruct(
 );
 
 /** Persistent Memory Capabilities (PMRCAP, offset E00h, Base 2.1 §3.1.4.23). */
-export const PMRCAP = defineStruct(
+export const PMRCAP: Layout<PMRCAPValue> = defineStruct(
   "PMRCAP",
   4,
   [
@@ -272,12 +310,17 @@ export const PMRCAP = defineStruct(
 );
 
 /** Persistent Memory Region Control (PMRCTL, offset E04h). */
-export const PMRCTL = defineStruct("PMRCTL", 4, [bits("en", 0, 4, 0, 0)] as const, {
-  section: "Base 2.1 §3.1.4.23",
-});
+export const PMRCTL: Layout<PMRCTLValue> = defineStruct(
+  "PMRCTL",
+  4,
+  [bits("en", 0, 4, 0, 0)] as const,
+  {
+    section: "Base 2.1 §3.1.4.23",
+  },
+);
 
 /** Persistent Memory Region Status (PMRSTS, offset E08h). */
-export const PMRSTS = defineStruct(
+export const PMRSTS: Layout<PMRSTSValue> = defineStruct(
   "PMRSTS",
   4,
   [
@@ -290,7 +333,7 @@ export const PMRSTS = defineStruct(
 );
 
 /** Persistent Memory Region Elasticity Buffer Size (PMREBS, offset E0Ch). */
-export const PMREBS = defineStruct(
+export const PMREBS: Layout<PMREBSValue> = defineStruct(
   "PMREBS",
   4,
   [
@@ -302,7 +345,7 @@ export const PMREBS = defineStruct(
 );
 
 /** PMR Sustained Write Throughput (PMRSWTP, offset E10h). */
-export const PMRSWTP = defineStruct(
+export const PMRSWTP: Layout<PMRSWTPValue> = defineStruct(
   "PMRSWTP",
   4,
   [
@@ -313,7 +356,7 @@ export const PMRSWTP = defineStruct(
 );
 
 /** PMR Controller Memory Space Control Lower (PMRMSCL, offset E14h). */
-export const PMRMSCL = defineStruct(
+export const PMRMSCL: Layout<PMRMSCLValue> = defineStruct(
   "PMRMSCL",
   4,
   [
@@ -324,7 +367,7 @@ export const PMRMSCL = defineStruct(
 );
 
 /** PMR Controller Memory Space Control Upper (PMRMSCU, offset E18h). */
-export const PMRMSCU = defineStruct("PMRMSCU", 4, [u32("cba", 0)] as const, {
+export const PMRMSCU: Layout<PMRMSCUValue> = defineStruct("PMRMSCU", 4, [u32("cba", 0)] as const, {
   section: "Base 2.1 §3.1.4.28",
 });
 
@@ -417,7 +460,7 @@ export const RegisterOffset = {
 } as const;
 
 /** The register file from 00h to FFFh as one structure (whole-register fields). */
-export const ControllerRegisters = defineStruct(
+export const ControllerRegisters: Layout<ControllerRegistersValue> = defineStruct(
   "ControllerRegisters",
   0x1000,
   [

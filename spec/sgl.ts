@@ -14,13 +14,14 @@
  * @module
  */
 
-import { bits, defineStruct, rsvd, u32, u64 } from "./struct.ts";
+import { bits, defineStruct, type Layout, rsvd, u32, u64 } from "./struct.ts";
+import type { SglDescriptorValue } from "./value_types.ts";
 
 /** Size of one SGL descriptor in bytes. */
 export const SGL_DESCRIPTOR_SIZE = 16;
 
 /** The common SGL descriptor layout. */
-export const SglDescriptor = defineStruct(
+export const SglDescriptor: Layout<SglDescriptorValue> = defineStruct(
   "SglDescriptor",
   SGL_DESCRIPTOR_SIZE,
   [

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { defineStruct, rsvd, u128, u16, u32, u8, uints } from "./struct.ts";
+import { defineStruct, type Layout, rsvd, u128, u16, u32, u8, uints } from "./struct.ts";
+import type { SmartLogValue } from "./value_types.ts";
 
 /** Size of the SMART / Health Information log page in bytes. */
 export const SMART_LOG_SIZE = 512;
@@ -17,7 +18,7 @@ export const SMART_LOG_SIZE = 512;
 export const TEMP_SENSOR_COUNT = 8;
 
 /** SMART / Health Information log page (Base 2.1 §5.1.12.1.3): libnvme `struct nvme_smart_log`. */
-export const SmartLog = defineStruct("SmartLog", SMART_LOG_SIZE, [
+export const SmartLog: Layout<SmartLogValue> = defineStruct("SmartLog", SMART_LOG_SIZE, [
   u8("critical_warning", 0),
   u16("temperature", 1), // Composite Temperature, Kelvin (unaligned)
   u8("avail_spare", 3), // percent

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { bits, defineStruct, rsvd, u16, u32, u64, u8 } from "./struct.ts";
+import { bits, defineStruct, type Layout, rsvd, u16, u32, u64, u8 } from "./struct.ts";
+import type { SubmissionQueueEntrySglValue, SubmissionQueueEntryValue } from "./value_types.ts";
 
 /** Size of a Submission Queue Entry in bytes (CC.IOSQES = 6). */
 export const SQE_SIZE = 64;
@@ -47,7 +48,7 @@ export const sqeCdw10To15 = [
 ] as const;
 
 /** The common command format with a PRP data pointer (Base 2.1 §3.3.3.1). */
-export const SubmissionQueueEntry = defineStruct(
+export const SubmissionQueueEntry: Layout<SubmissionQueueEntryValue> = defineStruct(
   "SubmissionQueueEntry",
   SQE_SIZE,
   [...sqeHeader, ...sqeDptrPrp, ...sqeCdw10To15],
@@ -55,7 +56,7 @@ export const SubmissionQueueEntry = defineStruct(
 );
 
 /** The common command format with an SGL data pointer (PSDT = 01b or 10b). */
-export const SubmissionQueueEntrySgl = defineStruct(
+export const SubmissionQueueEntrySgl: Layout<SubmissionQueueEntrySglValue> = defineStruct(
   "SubmissionQueueEntrySgl",
   SQE_SIZE,
   [...sqeHeader, ...sqeDptrSgl, ...sqeCdw10To15],

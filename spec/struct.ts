@@ -130,7 +130,7 @@ export type UintValue<F> = F extends { bits: readonly [number, number] } ? numbe
 export type ValueOf<F> = F extends { kind: "uint" } ? UintValue<F>
   : F extends { kind: "ascii" } ? string
   : F extends { kind: "bytes" } ? Uint8Array
-  : F extends { kind: "array"; element: Struct<infer G> } ? Decoded<G>[]
+  : F extends { kind: "array"; element: Layout<infer V> } ? V[]
   : F extends { kind: "uints" } ? number[]
   : never;
 
@@ -139,7 +139,7 @@ export type InputOf<F> = F extends { kind: "uint" } ? (UintValue<F> extends bigi
     : UintValue<F>)
   : F extends { kind: "ascii" } ? string
   : F extends { kind: "bytes" } ? Uint8Array
-  : F extends { kind: "array"; element: Struct<infer G> } ? Partial<Encodable<G>>[]
+  : F extends { kind: "array"; element: Layout<infer V> } ? Partial<EncodeInput<V>>[]
   : F extends { kind: "uints" } ? readonly number[]
   : never;
 
@@ -148,10 +148,12 @@ export type Decoded<F extends readonly Field[]> = {
   -readonly [E in F[number] as E extends ReservedField ? never : E["name"]]: ValueOf<E>;
 };
 
-/** What `encode` accepts for a field table. */
-export type Encodable<F extends readonly Field[]> = {
-  -readonly [E in F[number] as E extends ReservedField ? never : E["name"]]: InputOf<E>;
-};
+/**
+ * What `encode` accepts for a field table: {@linkcode InputOf} for every non-reserved field,
+ * spelt as the {@linkcode EncodeInput} of the decoded object so that every `Struct<F>` is a
+ * `Layout<Decoded<F>>`.
+ */
+export type Encodable<F extends readonly Field[]> = EncodeInput<Decoded<F>>;
 
 /** Metadata that goes with a structure's field table. */
 export interface StructOptions {
@@ -186,6 +188,60 @@ export interface Struct<F extends readonly Field[] = readonly Field[]> {
   decode(bytes: Uint8Array, offset?: number): Decoded<F>;
   /** Encodes `value` (missing fields are zero) into `into` at `offset`, or into a new buffer. */
   encode(value: Partial<Encodable<F>>, into?: Uint8Array, offset?: number): Uint8Array;
+}
+
+/**
+ * What `encode` accepts for a decoded value type `T` (the value-type form of
+ * {@linkcode Encodable}): 64- and 128-bit integers (`bigint`) also take a number, integer arrays
+ * may be read-only, and arrays of structures take partial element inputs.
+ */
+export type EncodeInput<T> = {
+  [K in keyof T]: T[K] extends bigint ? bigint | number
+    : T[K] extends Uint8Array ? Uint8Array
+    : T[K] extends readonly number[] ? readonly number[]
+    : T[K] extends readonly (infer E)[] ? Partial<EncodeInput<E>>[]
+    : T[K];
+};
+
+/**
+ * A structure whose decoded value is `T`: what an exported table is annotated with, e.g.
+ * `export const CAP: Layout<CAPValue> = defineStruct(...)`. It has the members of
+ * {@linkcode Struct}, but its codec is typed by a named value type (generated into
+ * `value_types.ts`) instead of the field tuple. Every `Struct<F>` is a `Layout<Decoded<F>>`, so
+ * the annotation is checked: the table must decode every property of `T`, each with its type (a
+ * table field missing from `T` is caught by the `value_types_test.ts` drift check instead).
+ *
+ * @example
+ * ```ts
+ * import { defineStruct, type Layout, u16, u64 } from "./struct.ts";
+ *
+ * type ToyValue = { vid: number; addr: bigint };
+ * const Toy: Layout<ToyValue> = defineStruct("Toy", 10, [u16("vid", 0), u64("addr", 2)], {
+ *   section: "none",
+ * });
+ * const toy: ToyValue = Toy.decode(Toy.encode({ vid: 1, addr: 0x1000 }));
+ * if (toy.addr !== 0x1000n) throw new Error("round trip");
+ * ```
+ */
+export interface Layout<T> {
+  /** Structure name, e.g. `"IdentifyController"`. */
+  readonly name: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** The field table, in offset order. */
+  readonly fields: readonly Field[];
+  /** Spec section defining the layout. */
+  readonly section: string;
+  /** The libnvme struct name, or null. */
+  readonly libnvme: string | null;
+  /** Renames and omissions relative to the libnvme struct. */
+  readonly libnvmeNames: Readonly<Record<string, string | null>>;
+  /** Looks up a field by name; throws {@linkcode UnknownFieldError} if absent. */
+  field(name: string): Field;
+  /** Decodes `size` bytes at `offset`. Never throws for in-bounds input: any bytes decode. */
+  decode(bytes: Uint8Array, offset?: number): T;
+  /** Encodes `value` (missing fields are zero) into `into` at `offset`, or into a new buffer. */
+  encode(value: Partial<EncodeInput<T>>, into?: Uint8Array, offset?: number): Uint8Array;
 }
 
 /** Thrown when a structure has no field of the requested name. */
@@ -545,19 +601,13 @@ export function offsetOf(s: Struct, fieldName: string): number {
  * if (decodeValue(CSTS, 0x9).shst !== 2) throw new Error("SHST = complete");
  * ```
  */
-export function decodeValue<F extends readonly Field[]>(
-  layout: Struct<F>,
-  value: number | bigint,
-): Decoded<F> {
+export function decodeValue<T>(layout: Layout<T>, value: number | bigint): T {
   const b = new Uint8Array(layout.size);
   setUintBig(b, 0, layout.size, BigInt(value));
   return layout.decode(b);
 }
 
 /** Encodes fields into an integer value through a small field table (bigint, exact for 8 bytes). */
-export function encodeValue<F extends readonly Field[]>(
-  layout: Struct<F>,
-  fields: Partial<Encodable<F>>,
-): bigint {
+export function encodeValue<T>(layout: Layout<T>, fields: Partial<EncodeInput<T>>): bigint {
   return getUintBig(layout.encode(fields), 0, layout.size);
 }
