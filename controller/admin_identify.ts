@@ -1,0 +1,132 @@
+/**
+ * Identify (Base 2.1 §5.1.13): CNS 01h (Identify Controller) built from the controller's options,
+ * CNS 00h/02h/03h from the namespace provider, and Invalid Field for any CNS this controller does
+ * not support — the controller stays alive.
+ *
+ * @module
+ */
+
+import { Cns } from "../spec/admin_commands.ts";
+import { IdentifyController, Oaes, Oncs, Vwc } from "../spec/identify_controller.ts";
+import { Status } from "../spec/status.ts";
+import { setUint } from "../spec/_bytes.ts";
+import type { NvmeController } from "./controller.ts";
+import type { Request } from "./request.ts";
+
+const DNR = 1 << 14;
+const IDENTIFY_SIZE = 4096;
+const NSID_BROADCAST = 0xffff_ffff;
+/** Entries in a Namespace List (4096 bytes of u32). */
+const NSID_LIST_ENTRIES = 1024;
+/** PCI vendor and subsystem vendor IDs reported in Identify (QEMU's, for familiarity). */
+const VID = 0x1b36, SSVID = 0x1af4;
+/** Recommended Arbitration Burst (log2). */
+const RAB = 6;
+/** SQES/CQES: required and maximum entry sizes, log2 (64 B and 16 B only). */
+const SQES = 0x66, CQES = 0x44;
+const CNTRLTYPE_IO = 1;
+const NVME_OUI = new Uint8Array([0x00, 0x54, 0x52]);
+
+/** Builds the Identify Controller data structure for `ctrl` into `out` (4096 bytes). */
+export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): Uint8Array {
+  const o = ctrl.options;
+  const bit = (n: number) => 1 << n;
+  // Advertise only what is implemented: Format NVM, Namespace Management and Doorbell Buffer
+  // Config join OACS when their commands land.
+  const oacs = 0;
+  const oncs = bit(Oncs.COMPARE) | bit(Oncs.WRITE_UNCORRECTABLE) | bit(Oncs.DSM) |
+    bit(Oncs.WRITE_ZEROES) | bit(Oncs.VERIFY);
+  // VWC bits 2:1 = 11b: Flush with NSID FFFFFFFFh is supported.
+  const vwc = o.volatileWriteCache ? bit(Vwc.PRESENT) | (3 << 1) : 0;
+  const sgls = o.sgl === "none" ? 0 : o.sgl === "byte" ? 1 : 2;
+  return IdentifyController.encode({
+    vid: VID,
+    ssvid: SSVID,
+    sn: o.serial,
+    mn: o.model,
+    fr: o.firmware,
+    rab: RAB,
+    ieee: NVME_OUI,
+    mdts: o.mdts,
+    cntlid: o.cntlid,
+    ver: ctrl.regs.vs,
+    oaes: bit(Oaes.NS_ATTR),
+    cntrltype: CNTRLTYPE_IO,
+    oacs,
+    acl: 3,
+    aerl: o.aerl,
+    frmw: 0x03, // one slot, slot 1 read-only
+    sqes: SQES,
+    cqes: CQES,
+    nn: ctrl.namespaceCount(),
+    oncs,
+    vwc,
+    sgls,
+    subnqn: `nqn.2026-11.dev.nvme-harness:${o.serial}`,
+    psd: [{ mp: 2500 }],
+  }, out);
+}
+
+/**
+ * Identify CNS 00h (namespace), 02h (active NSID list) and 03h (descriptor list) into `buf`
+ * (zeroed by the caller); 0 or a status. An inactive but valid NSID gets a zero-filled Identify
+ * Namespace (§5.1.13.2.1); NSID 0, NSIDs above NN, and FFFFFFFEh/FFFFFFFFh for the list, are
+ * Invalid Namespace or Format.
+ */
+export function namespaceIdentify(
+  ctrl: NvmeController,
+  cns: number,
+  nsid: number,
+  buf: Uint8Array,
+): number {
+  const nn = ctrl.namespaceCount();
+  const invalid = Status.INVALID_NAMESPACE | DNR;
+  if (cns === Cns.ACTIVE_NS_LIST) {
+    if (nsid >= NSID_BROADCAST - 1) return invalid;
+    let i = 0;
+    for (const id of ctrl.subsystem.activeNamespaces(ctrl.options.cntlid)) {
+      if (id > nsid && i < NSID_LIST_ENTRIES) setUint(buf, 4 * i++, 4, id);
+    }
+    return 0;
+  }
+  if (nsid === 0 || (nsid > nn && nsid !== NSID_BROADCAST)) return invalid;
+  // FFFFFFFFh with CNS 00h: capabilities common to all namespaces — none are reported here.
+  if (nsid === NSID_BROADCAST) return cns === Cns.NAMESPACE ? 0 : invalid;
+  const ns = ctrl.activeNamespace(nsid);
+  if (!ns) return cns === Cns.NAMESPACE ? 0 : invalid;
+  if (cns === Cns.NAMESPACE) ns.identify(buf);
+  else ns.encodeDescriptors(buf);
+  return 0;
+}
+
+/** Identify (opcode 06h). */
+export function identify(ctrl: NvmeController, req: Request): number {
+  const cns = req.cdw(10) & 0xff;
+  const buf = ctrl.scratchPage(IDENTIFY_SIZE);
+  buf.fill(0);
+  let status = 0;
+  switch (cns) {
+    case Cns.CONTROLLER:
+      buildIdentifyController(ctrl, buf);
+      break;
+    case Cns.NAMESPACE:
+    case Cns.ACTIVE_NS_LIST:
+    case Cns.NS_DESCRIPTORS:
+      status = namespaceIdentify(ctrl, cns, req.nsid, buf);
+      break;
+    default:
+      return Status.INVALID_FIELD | DNR;
+  }
+  const t = ctrl.port.trace;
+  if (t.enabled) {
+    t.emit({
+      type: "identify",
+      cid: req.cid,
+      cns,
+      ctrlid: req.cdw(10) >>> 16,
+      csi: req.cdw(11) >>> 24,
+    });
+  }
+  if (status) return status;
+  return ctrl.transfer.toHost(req, buf, IDENTIFY_SIZE, ctrl.regs.pageSize());
+}

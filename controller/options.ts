@@ -1,0 +1,143 @@
+/**
+ * Every configurable value of the reference controller, with its documented default. Defaults
+ * follow QEMU 7.2's emulated controller where it is a reasonable choice (so differential tests
+ * start from the same shape) and the spec where QEMU deviates.
+ *
+ * @example
+ * ```ts
+ * import { resolveOptions } from "./options.ts";
+ * const o = resolveOptions({ mqes: 63 });
+ * if (o.mqes !== 63 || o.maxIoQueuePairs !== 64) throw new Error();
+ * ```
+ *
+ * @module
+ */
+
+/** How the controller publishes EventIdx with shadow doorbells (Doorbell Buffer Config). */
+export type EventIdxPolicy = "interrupt" | "polling";
+
+/** The controller's configuration. Every field has a default; see {@linkcode DEFAULT_OPTIONS}. */
+export interface ControllerOptions {
+  /** CAP.MQES: largest queue size the controller accepts, 0's based (default 2047 = 2048). */
+  mqes: number;
+  /** CAP.CQR: queues must be physically contiguous (default true). */
+  cqr: boolean;
+  /** CAP.AMS bit 0: weighted round robin with urgent class supported (default true). */
+  wrr: boolean;
+  /** CAP.TO in 500 ms units: worst-case time to RDY (default 15 = 7.5 s). */
+  timeoutUnits: number;
+  /** CAP.DSTRD: doorbell stride `4 << dstrd` bytes (default 0). */
+  dstrd: number;
+  /** CAP.NSSRS: NVM Subsystem Reset supported (default true). */
+  nssrs: boolean;
+  /** CAP.MPSMIN (default 0 = 4 KiB). */
+  mpsmin: number;
+  /** CAP.MPSMAX (default 4 = 64 KiB). */
+  mpsmax: number;
+  /** VS as [major, minor, tertiary] (default 2.1.0). */
+  version: readonly [number, number, number];
+  /** CAP.CRMS.CRWMS / CRIMS and CRTO (500 ms units); default: CRWMS set, CRWMT = TO. */
+  crto: { readonly crwmt: number; readonly crimt: number };
+  /** Maximum I/O queue pairs granted by Number of Queues (default 64). */
+  maxIoQueuePairs: number;
+  /** MSI-X vectors (default 65: one for admin + 64). */
+  msixVectors: number;
+  /** Virtual time from CC.EN=1 to CSTS.RDY=1 (default 1 ms). */
+  readyDelayNs: number;
+  /** Virtual time from CC.EN=0 to CSTS.RDY=0 (default 100 µs). */
+  disableDelayNs: number;
+  /** Virtual time for shutdown processing (SHST occurring → complete) (default 1 ms). */
+  shutdownDelayNs: number;
+  /** Virtual time from a doorbell write until the controller looks at the queue (default 500 ns). */
+  doorbellLatencyNs: number;
+  /** Controller per-command processing time before completion (default 0). */
+  commandLatencyNs: number;
+  /** Identify MDTS: max transfer 2^MDTS memory pages (CAP.MPSMIN); 0 = unlimited (default 7). */
+  mdts: number;
+  /** Identify AERL: outstanding AER limit, 0's based (default 3 = 4). */
+  aerl: number;
+  /** Arbitration burst: commands fetched from one SQ per turn, log2 (default 0 = 1 command). */
+  arbitrationBurst: number;
+  /** CNTLID (default 0). */
+  cntlid: number;
+  /** Serial number (default "NVMEHARNESS0001"). */
+  serial: string;
+  /** Model number (default "nvme-harness reference controller"). */
+  model: string;
+  /** Firmware revision (default "0.1.0"). */
+  firmware: string;
+  /** EventIdx policy with shadow doorbells (default "interrupt"). */
+  eventIdxPolicy: EventIdxPolicy;
+  /** Advertise Doorbell Buffer Config in OACS (default true). */
+  shadowDoorbells: boolean;
+  /** Volatile write cache present (default true). */
+  volatileWriteCache: boolean;
+  /** SGL support advertised in SGLS: none, byte-aligned or dword-aligned (default "dword"). */
+  sgl: "none" | "byte" | "dword";
+}
+
+/** The defaults. */
+export const DEFAULT_OPTIONS: Readonly<ControllerOptions> = Object.freeze({
+  mqes: 2047,
+  cqr: true,
+  wrr: true,
+  timeoutUnits: 15,
+  dstrd: 0,
+  nssrs: true,
+  mpsmin: 0,
+  mpsmax: 4,
+  version: [2, 1, 0] as const,
+  crto: { crwmt: 15, crimt: 15 },
+  maxIoQueuePairs: 64,
+  msixVectors: 65,
+  readyDelayNs: 1_000_000,
+  disableDelayNs: 100_000,
+  shutdownDelayNs: 1_000_000,
+  doorbellLatencyNs: 500,
+  commandLatencyNs: 0,
+  mdts: 7,
+  aerl: 3,
+  arbitrationBurst: 0,
+  cntlid: 0,
+  serial: "NVMEHARNESS0001",
+  model: "nvme-harness reference controller",
+  firmware: "0.1.0",
+  eventIdxPolicy: "interrupt" as EventIdxPolicy,
+  shadowDoorbells: true,
+  volatileWriteCache: true,
+  sgl: "dword" as const,
+});
+
+/** Thrown for a configuration the controller cannot represent. */
+export class ControllerOptionsError extends RangeError {
+  /** Creates the error; the message names the option and its valid range. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ControllerOptionsError";
+  }
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new ControllerOptionsError(message);
+}
+
+/** Fills defaults and validates ranges (each error names the option and what is allowed). */
+export function resolveOptions(partial: Partial<ControllerOptions> = {}): ControllerOptions {
+  const o: ControllerOptions = { ...DEFAULT_OPTIONS, ...partial };
+  check(Number.isInteger(o.mqes) && o.mqes >= 1 && o.mqes <= 0xffff, "mqes must be 1..65535");
+  check(o.dstrd >= 0 && o.dstrd <= 15, "dstrd must be 0..15");
+  check(
+    o.mpsmin >= 0 && o.mpsmin <= o.mpsmax && o.mpsmax <= 15,
+    "need 0 <= mpsmin <= mpsmax <= 15",
+  );
+  check(o.timeoutUnits >= 1 && o.timeoutUnits <= 255, "timeoutUnits must be 1..255");
+  check(o.maxIoQueuePairs >= 1 && o.maxIoQueuePairs <= 0xffff, "maxIoQueuePairs must be 1..65535");
+  check(o.msixVectors >= 1 && o.msixVectors <= 2048, "msixVectors must be 1..2048");
+  check(o.mdts >= 0 && o.mdts <= 255, "mdts must be 0..255");
+  check(o.aerl >= 0 && o.aerl <= 255, "aerl must be 0..255");
+  check(
+    o.serial.length <= 20 && o.model.length <= 40 && o.firmware.length <= 8,
+    "serial/model/firmware too long (20/40/8)",
+  );
+  return o;
+}
