@@ -23,7 +23,7 @@ const ZEROS_BASED_ALL = 0xffff;
 export function defaultFeatures(ctrl: NvmeController): Map<number, number> {
   const max = ctrl.options.maxIoQueuePairs - 1;
   return new Map<number, number>([
-    [FeatureId.ARBITRATION, 0],
+    [FeatureId.ARBITRATION, ctrl.options.arbitrationBurst & 7],
     [FeatureId.POWER_MANAGEMENT, 0],
     [FeatureId.TEMPERATURE_THRESHOLD, DEFAULT_TMPTH],
     [FeatureId.ERROR_RECOVERY, 0],
@@ -77,6 +77,13 @@ export function setFeatures(ctrl: NvmeController, req: Request): number {
       break;
     case FeatureId.INTERRUPT_VECTOR_CONFIG:
       if ((value & 0xffff) >= ctrl.options.msixVectors) return Status.INVALID_FIELD | DNR;
+      ctrl.interrupts.setVectorConfig(value);
+      break;
+    case FeatureId.INTERRUPT_COALESCING:
+      ctrl.interrupts.setCoalescing(value);
+      break;
+    case FeatureId.ARBITRATION:
+      ctrl.arbiter.setWeights(value);
       break;
   }
   ctrl.features.set(fid, value >>> 0);

@@ -1,15 +1,18 @@
 /**
  * Identify (Base 2.1 §5.1.13): CNS 01h (Identify Controller) built from the controller's options,
- * CNS 00h/02h/03h from the namespace provider, and Invalid Field for any CNS this controller does
- * not support — the controller stays alive.
+ * CNS 00h/02h/03h from the namespace provider, CNS 10h/11h/12h/13h (allocated namespaces and
+ * controller lists, required with Namespace Management) from the subsystem, and Invalid Field for
+ * any CNS this controller does not support — the controller stays alive.
  *
  * @module
  */
 
 import { Cns } from "../spec/admin_commands.ts";
-import { IdentifyController, Oaes, Oncs, Vwc } from "../spec/identify_controller.ts";
+import { IdentifyController, Lpa, Oacs, Oaes, Oncs, Vwc } from "../spec/identify_controller.ts";
+import { ControllerList, CTRL_LIST_ENTRIES } from "../spec/ns_list.ts";
 import { Status } from "../spec/status.ts";
 import { setUint } from "../spec/_bytes.ts";
+import { ERROR_LOG_ENTRIES } from "./admin_log_pages.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Request } from "./request.ts";
 
@@ -31,9 +34,10 @@ const NVME_OUI = new Uint8Array([0x00, 0x54, 0x52]);
 export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): Uint8Array {
   const o = ctrl.options;
   const bit = (n: number) => 1 << n;
-  // Advertise only what is implemented: Format NVM, Namespace Management and Doorbell Buffer
-  // Config join OACS when their commands land.
-  const oacs = 0;
+  // Advertise only what is implemented: Doorbell Buffer Config joins OACS when it lands.
+  const oacs = bit(Oacs.FORMAT) | bit(Oacs.NS_MGMT);
+  // Commands Supported and Effects log; NUMDU and LPOL/LPOU honoured. SMART is controller-wide.
+  const lpa = bit(Lpa.CMD_EFFECTS) | bit(Lpa.EXTENDED);
   const oncs = bit(Oncs.COMPARE) | bit(Oncs.WRITE_UNCORRECTABLE) | bit(Oncs.DSM) |
     bit(Oncs.WRITE_ZEROES) | bit(Oncs.VERIFY);
   // VWC bits 2:1 = 11b: Flush with NSID FFFFFFFFh is supported.
@@ -56,10 +60,16 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
     acl: 3,
     aerl: o.aerl,
     frmw: 0x03, // one slot, slot 1 read-only
+    lpa,
+    elpe: ERROR_LOG_ENTRIES - 1,
+    // Required with Namespace Management (Base 2.1 §5.1.13.2.1 TNVMCAP/UNVMCAP).
+    tnvmcap: BigInt(ctrl.subsystem.totalCapacityBytes),
+    unvmcap: BigInt(ctrl.subsystem.unallocatedCapacityBytes),
     sqes: SQES,
     cqes: CQES,
     nn: ctrl.namespaceCount(),
     oncs,
+    fna: 0, // format per namespace; FFFFFFFFh formats all attached; no crypto erase
     vwc,
     sgls,
     subnqn: `nqn.2026-11.dev.nvme-harness:${o.serial}`,
@@ -99,6 +109,51 @@ export function namespaceIdentify(
   return 0;
 }
 
+const CTRL_LIST_IDS = ControllerList.field("identifier").offset;
+
+/** Writes the CNTLIDs in `ids` that are ≥ `from` as a Controller List into `buf`. */
+function controllerList(ids: readonly number[], from: number, buf: Uint8Array): void {
+  let n = 0;
+  for (const id of ids) {
+    if (id >= from && n < CTRL_LIST_ENTRIES) setUint(buf, CTRL_LIST_IDS + 2 * n++, 2, id);
+  }
+  setUint(buf, ControllerList.field("num").offset, 2, n);
+}
+
+/**
+ * Identify CNS 10h (allocated NSIDs above NSID), 11h (Identify Namespace of an allocated NSID,
+ * attached here or not; zero-filled when unallocated), 12h (controllers NSID is attached to) and
+ * 13h (every controller in the subsystem), the lists starting at CNTLID `cntid`, into `buf`
+ * (zeroed by the caller); 0 or a status. Invalid NSIDs are Invalid Namespace or Format.
+ */
+export function allocationIdentify(
+  ctrl: NvmeController,
+  cns: number,
+  nsid: number,
+  cntid: number,
+  buf: Uint8Array,
+): number {
+  const sub = ctrl.subsystem;
+  const invalid = Status.INVALID_NAMESPACE | DNR;
+  switch (cns) {
+    case Cns.ALLOCATED_NS_LIST: {
+      if (nsid >= NSID_BROADCAST - 1) return invalid;
+      let i = 0;
+      for (const id of sub.allocatedNamespaces()) {
+        if (id > nsid && i < NSID_LIST_ENTRIES) setUint(buf, 4 * i++, 4, id);
+      }
+      return 0;
+    }
+    case Cns.CONTROLLER_LIST:
+      controllerList(sub.controllerIds(), cntid, buf);
+      return 0;
+  }
+  if (nsid === 0 || nsid > ctrl.namespaceCount()) return invalid; // includes FFFFFFFFh
+  if (cns === Cns.ALLOCATED_NAMESPACE) sub.namespace(nsid)?.identify(buf);
+  else controllerList(sub.attachedControllers(nsid), cntid, buf);
+  return 0;
+}
+
 /** Identify (opcode 06h). */
 export function identify(ctrl: NvmeController, req: Request): number {
   const cns = req.cdw(10) & 0xff;
@@ -113,6 +168,12 @@ export function identify(ctrl: NvmeController, req: Request): number {
     case Cns.ACTIVE_NS_LIST:
     case Cns.NS_DESCRIPTORS:
       status = namespaceIdentify(ctrl, cns, req.nsid, buf);
+      break;
+    case Cns.ALLOCATED_NS_LIST:
+    case Cns.ALLOCATED_NAMESPACE:
+    case Cns.NS_CONTROLLER_LIST:
+    case Cns.CONTROLLER_LIST:
+      status = allocationIdentify(ctrl, cns, req.nsid, req.cdw(10) >>> 16, buf);
       break;
     default:
       return Status.INVALID_FIELD | DNR;

@@ -1,13 +1,14 @@
 /**
  * The reference NVMe controller: an {@linkcode NvmeFunction} that a {@linkcode Machine} attaches.
- * This file is the engine — MMIO dispatch, doorbell checks, fetch with CQ back-pressure and
- * round-robin arbitration, completion posting and interrupts. Commands live in their own files
- * (`admin_*.ts`, `nvm_*.ts`) and are looked up by opcode.
+ * This file is the engine — MMIO dispatch, doorbells (MMIO and shadow), fetch under arbitration
+ * with CQ back-pressure, completion posting and interrupts, and the CC/CSTS lifecycle. Commands
+ * live in their own files (`admin_*.ts`, `nvm_*.ts`) and are looked up by opcode; arbitration,
+ * interrupts and shadow doorbells are units of their own.
  *
  * Doorbells never run the controller inside the MMIO call: they schedule a pass over the queues
  * `doorbellLatencyNs` later, which is how batching and interrupt timing become visible.
  *
- * @example Attach and enable
+ * @example Attach and read VS
  * ```ts
  * import { Machine } from "../platform/machine.ts";
  * import { NvmeController } from "./controller.ts";
@@ -21,9 +22,12 @@
 
 import { decodeDoorbell } from "../spec/doorbell.ts";
 import { CQE_SIZE } from "../spec/cqe.ts";
-import { AsyncEventType, ErrorEvent } from "../spec/async_events.ts";
+import { AsyncEventType, ErrorEvent, NoticeEvent } from "../spec/async_events.ts";
 import { Status } from "../spec/status.ts";
 import { LogPageId } from "../spec/log_page_ids.ts";
+import { FeatureId } from "../spec/features.ts";
+import { memoryPageSize } from "../spec/registers.ts";
+import { NvmOpcode } from "../spec/opcodes.ts";
 import { nvmeIdentity, type PciIdentity } from "../platform/identity.ts";
 import type { DevicePort, NvmeFunction, ResetKind } from "../platform/ports.ts";
 import { type ControllerOptions, resolveOptions } from "./options.ts";
@@ -33,15 +37,17 @@ import { PENDING, type Request, RequestPool } from "./request.ts";
 import { HOST_RULES, type HostRule } from "./rules.ts";
 import { cqHeadProblem, doorbellEventInfo, sqTailProblem } from "./doorbells.ts";
 import { AsyncEvents } from "./async_events.ts";
+import { Arbiter, arbitrationBurst } from "./arbitration.ts";
+import { InterruptUnit } from "./interrupts.ts";
+import { ShadowDoorbells } from "./shadow_doorbells.ts";
+import { mediaLatencyNs } from "./latency.ts";
 import { ADMIN_HANDLERS } from "./admin_handlers.ts";
+import { recordError } from "./admin_log_pages.ts";
 import { IO_HANDLERS } from "./io_handlers.ts";
 import { NvmSubsystem } from "./subsystem.ts";
 import type { Namespace } from "./namespace.ts";
 import { ChangedNamespaceLog } from "./changed_ns_log.ts";
 import { DataTransfer } from "./data_transfer.ts";
-import { FeatureId } from "../spec/features.ts";
-import { NoticeEvent } from "../spec/async_events.ts";
-import { memoryPageSize } from "../spec/registers.ts";
 
 const CSTS_RDY = 1 << 0;
 const CSTS_CFS = 1 << 1;
@@ -50,6 +56,21 @@ const CSTS_SHST_OCCURRING = 1 << 2;
 const CSTS_SHST_COMPLETE = 2 << 2;
 const CSTS_NSSRO = 1 << 4;
 const DNR = 1 << 14;
+/** SCT and SC bits of a status value: non-zero means the command failed. */
+const STATUS_CODE_MASK = 0x7ff;
+const REGISTER_AREA_END = 0x1000;
+/** MDTS = 0 means "no limit"; the bounce buffer is capped here. */
+const UNLIMITED_TRANSFER_BYTES = 32 * 1024 * 1024;
+/** AEC bit 8: Namespace Attribute Notices enabled. */
+const AEC_NAMESPACE_ATTRIBUTE = 1 << 8;
+/** Media-touching NVM opcodes whose completion the latency model delays. */
+const MEDIA_OPCODES = new Set<number>([
+  NvmOpcode.READ,
+  NvmOpcode.WRITE,
+  NvmOpcode.COMPARE,
+  NvmOpcode.VERIFY,
+  NvmOpcode.WRITE_ZEROES,
+]);
 
 /** A command handler: returns a status (0 = success) or {@linkcode PENDING}. */
 export type CommandHandler = (ctrl: NvmeController, req: Request) => number;
@@ -68,32 +89,48 @@ export class NvmeController implements NvmeFunction {
   readonly cqs: (CompletionQueue | undefined)[] = [];
   /** Asynchronous event state (outstanding AERs, pending events, masks). */
   readonly events: AsyncEvents = new AsyncEvents();
-  /** Number of I/O queue pairs granted by Set Features Number of Queues (0 until set). */
-  grantedIoQueues = { sq: 0, cq: 0 };
-  /** Feature values by FID (current), set by the features handler. */
-  readonly features: Map<number, number> = new Map();
-
+  /** Arbitration between submission queues. */
+  readonly arbiter: Arbiter = new Arbiter();
+  /** Interrupt generation and coalescing. */
+  readonly interrupts: InterruptUnit;
+  /** Shadow doorbells and EventIdx (Doorbell Buffer Config). */
+  readonly shadow: ShadowDoorbells;
   /** The NVM subsystem this controller belongs to (namespaces, media). */
   readonly subsystem: NvmSubsystem;
   /** Changed Namespace List for this controller (log page 04h). */
   readonly changedNamespaces: ChangedNamespaceLog = new ChangedNamespaceLog();
+  /** Number of I/O queues granted by Set Features Number of Queues (0 until set). */
+  grantedIoQueues = { sq: 0, cq: 0 };
+  /** Current feature values by FID, as set by Set Features. */
+  readonly features: Map<number, number> = new Map();
   /** Data mover (PRP/SGL walkers), created on attach. */
   transfer!: DataTransfer;
   /** Complete I/O without touching media (latency studies). */
-  noopIo = false;
+  noopIo: boolean;
 
   #port!: DevicePort;
-  #page = new Uint8Array(4096);
-  #io = new Uint8Array(0);
   #requests = new RequestPool();
   #cqeScratch = new Uint8Array(CQE_SIZE);
   #cqeView = new DataView(this.#cqeScratch.buffer);
+  #page = new Uint8Array(4096);
+  #io = new Uint8Array(0);
   #passScheduled = false;
-  #rrNext = 0;
+  #pollScheduled = false;
   /** Completions waiting for room in their CQ, per CQ id. */
   #held: Map<number, Request[]> = new Map();
+  /** Requests whose completion is scheduled (latency), so SQ deletion can abort them. */
+  #inflight: Set<Request> = new Set();
+  /** Last invalid shadow value reported per doorbell slot, to report each bad value once. */
+  #badShadow: Map<number, number> = new Map();
   #hooks: RegisterHooks;
   #runPass = () => this.#pass();
+  #runPoll = () => this.#pollShadow();
+  #finishLater = (req: Request) => this.#finish(req);
+  #ready = (sq: SubmissionQueue) => {
+    const cq = this.cqs[sq.cqid];
+    // Back-pressure: fetch only when the completion is sure to find a free CQ slot.
+    return sq.hasWork() && cq !== undefined && cq.unconsumed() + cq.inFlight < cq.size - 1;
+  };
 
   /**
    * Creates a controller; every option has a documented default (see options.ts). Without a
@@ -101,17 +138,17 @@ export class NvmeController implements NvmeFunction {
    */
   constructor(options: Partial<ControllerOptions> = {}, subsystem?: NvmSubsystem) {
     this.options = resolveOptions(options);
-    this.subsystem = subsystem ??
-      new NvmSubsystem({ serial: this.options.serial, model: this.options.model });
+    const o = this.options;
+    this.noopIo = o.noopIo;
+    this.subsystem = subsystem ?? new NvmSubsystem({ serial: o.serial, model: o.model });
     this.subsystem.registerController({
-      cntlid: this.options.cntlid,
+      cntlid: o.cntlid,
       notifyNamespaceChanged: (nsids) => this.#namespacesChanged(nsids),
     });
-    this.identity = nvmeIdentity({
-      dstrd: this.options.dstrd,
-      msixVectors: this.options.msixVectors,
-    });
-    this.regs = new RegisterFile(this.options);
+    this.identity = nvmeIdentity({ dstrd: o.dstrd, msixVectors: o.msixVectors });
+    this.regs = new RegisterFile(o);
+    this.interrupts = new InterruptUnit(o.msixVectors);
+    this.shadow = new ShadowDoorbells(o.dstrd, o.eventIdxPolicy);
     this.#hooks = {
       enable: () => this.#enable(),
       enableFailed: (reason) => this.#fatal(`enable refused: ${reason}`),
@@ -131,6 +168,8 @@ export class NvmeController implements NvmeFunction {
   /** Called by the machine. */
   attach(port: DevicePort): void {
     this.#port = port;
+    this.interrupts.attach(port);
+    this.shadow.attach(port);
     const o = this.options;
     this.transfer = new DataTransfer(
       port,
@@ -156,7 +195,7 @@ export class NvmeController implements NvmeFunction {
   /** MDTS in bytes: `2^MDTS` pages of CAP.MPSMIN (MDTS 0 = no limit; capped at 32 MiB here). */
   maxTransferBytes(): number {
     const mdts = this.options.mdts;
-    return mdts === 0 ? 32 * 1024 * 1024 : 2 ** mdts * memoryPageSize(this.options.mpsmin);
+    return mdts === 0 ? UNLIMITED_TRANSFER_BYTES : 2 ** mdts * memoryPageSize(this.options.mpsmin);
   }
 
   /** Number of Namespaces (NN). */
@@ -180,11 +219,16 @@ export class NvmeController implements NvmeFunction {
     this.subsystem.setWriteCacheEnabled(enabled);
   }
 
+  /** Records a host-obligation finding. */
+  hostViolation(rule: HostRule, message: string): void {
+    this.#port.findings.report(rule, message, this.#port.functionIndex);
+  }
+
   #namespacesChanged(nsids: number[]): void {
     this.changedNamespaces.addAll(nsids);
     // Namespace Attribute Notices are sent only when enabled in Async Event Config bit 8.
     const aec = this.features.get(FeatureId.ASYNC_EVENT_CONFIG) ?? 0;
-    if (this.#port && aec & (1 << 8)) {
+    if (this.#port && aec & AEC_NAMESPACE_ATTRIBUTE) {
       this.events.enqueue(
         AsyncEventType.NOTICE,
         NoticeEvent.NAMESPACE_ATTRIBUTE_CHANGED,
@@ -194,21 +238,16 @@ export class NvmeController implements NvmeFunction {
     }
   }
 
-  /** Records a host-obligation finding. */
-  hostViolation(rule: HostRule, message: string): void {
-    this.#port.findings.report(rule, message, this.#port.functionIndex);
-  }
-
-  // ---- MMIO ----
+  // ---- MMIO and doorbells ----
 
   /** BAR0 read: registers below 1000h, doorbells (write-only, read as 0) above. */
   mmioRead(offset: number, _size: 4 | 8): number {
-    return offset < 0x1000 ? this.regs.read32(offset) : 0;
+    return offset < REGISTER_AREA_END ? this.regs.read32(offset) : 0;
   }
 
   /** BAR0 write. */
   mmioWrite(offset: number, size: 4 | 8, value: number): void {
-    if (offset < 0x1000) {
+    if (offset < REGISTER_AREA_END) {
       this.regs.write32(offset, size, value, this.#hooks);
       return;
     }
@@ -221,9 +260,10 @@ export class NvmeController implements NvmeFunction {
     }
     const db = decodeDoorbell(offset, this.options.dstrd);
     if (db === null) {
+      const message = `write between doorbells at 0x${offset.toString(16)}`;
       this.#invalidDoorbell(
         HOST_RULES.doorbellInvalidQueue,
-        `write between doorbells at 0x${offset.toString(16)}`,
+        message,
         ErrorEvent.INVALID_DOORBELL_REGISTER,
       );
       return;
@@ -240,17 +280,29 @@ export class NvmeController implements NvmeFunction {
           : { type: "mmio_doorbell_sq", sqid: qid, new_tail: value & 0xffff },
       );
     }
-    const what = `${isCq ? "CQ" : "SQ"} ${qid} ${isCq ? "head" : "tail"} ${value}`;
     if (!(this.regs.csts & CSTS_RDY)) {
-      this.hostViolation(HOST_RULES.doorbellBeforeReady, `${what} before CSTS.RDY`);
+      this.hostViolation(
+        HOST_RULES.doorbellBeforeReady,
+        `${isCq ? "CQ" : "SQ"} ${qid} value ${value} before CSTS.RDY`,
+      );
       return;
     }
+    if (this.#apply(qid, isCq, value, "MMIO")) {
+      // The admin queue's MMIO value is authoritative; keep its shadow slot in step.
+      if (qid === 0 && this.shadow.enabled) this.shadow.writeShadow(0, isCq, value);
+      this.#schedulePass();
+    }
+  }
+
+  /** Validates and applies a new SQ tail / CQ head; false (and a finding) when invalid. */
+  #apply(qid: number, isCq: boolean, value: number, source: "MMIO" | "shadow"): boolean {
     const q = isCq ? this.cqs[qid] : this.sqs[qid];
     const rule = isCq ? cqHeadProblem(this.cqs[qid], value) : sqTailProblem(this.sqs[qid], value);
     if (rule) {
       const state = q ? ` (head ${q.head}, tail ${q.tail}, size ${q.size})` : "";
-      this.#invalidDoorbell(rule, `${what}${state}`, doorbellEventInfo(rule));
-      return;
+      const what = `${source} ${isCq ? "CQ" : "SQ"} ${qid} ${isCq ? "head" : "tail"} ${value}`;
+      this.#invalidDoorbell(rule, what + state, doorbellEventInfo(rule));
+      return false;
     }
     if (isCq) {
       this.cqs[qid]!.head = value;
@@ -258,14 +310,28 @@ export class NvmeController implements NvmeFunction {
     } else {
       this.sqs[qid]!.tail = value;
     }
-    // New SQ entries, or CQ room that held completions or fetching may have waited for.
-    this.#schedulePass();
+    return true;
   }
 
   #invalidDoorbell(rule: HostRule, message: string, info: number): void {
     this.hostViolation(rule, message);
     this.events.enqueue(AsyncEventType.ERROR, info, LogPageId.ERROR);
     this.deliverAsyncEvents();
+  }
+
+  /** Reads a shadow doorbell slot and applies it; each distinct bad value is reported once. */
+  #refreshFromShadow(qid: number, isCq: boolean): void {
+    const q = isCq ? this.cqs[qid] : this.sqs[qid];
+    if (!q) return;
+    const value = this.shadow.readShadow(qid, isCq);
+    if (value < 0 || value === (isCq ? q.head : q.tail)) return; // refused read: keep the old value
+    const key = 2 * qid + (isCq ? 1 : 0);
+    const rule = isCq ? cqHeadProblem(this.cqs[qid], value) : sqTailProblem(this.sqs[qid], value);
+    if (rule) {
+      if (this.#badShadow.get(key) === value) return;
+      this.#badShadow.set(key, value);
+    }
+    this.#apply(qid, isCq, value, "shadow");
   }
 
   // ---- the queue engine ----
@@ -276,43 +342,65 @@ export class NvmeController implements NvmeFunction {
     this.#port.schedule(this.options.doorbellLatencyNs, this.#runPass);
   }
 
-  /** One pass: post held completions, then fetch and dispatch round robin until no work fits. */
+  /** One pass: take shadow values, post held completions, then fetch while anything is ready. */
   #pass(): void {
     this.#passScheduled = false;
     if (!(this.regs.csts & CSTS_RDY) || (this.regs.csts & CSTS_CFS)) return;
+    const shadow = this.shadow.enabled;
+    if (shadow) {
+      for (let qid = 1; qid < this.sqs.length; qid++) this.#refreshFromShadow(qid, false);
+      for (let qid = 1; qid < this.cqs.length; qid++) this.#refreshFromShadow(qid, true);
+    }
     for (const [cqid, held] of this.#held) {
       const cq = this.cqs[cqid];
       while (cq && held.length && !cq.isFull()) this.#post(cq, held.shift()!);
     }
-    const burst = 1 << this.options.arbitrationBurst;
-    let progress = true;
-    while (progress) {
-      progress = false;
-      const n = this.sqs.length;
-      for (let k = 0; k < n; k++) {
-        const qid = (this.#rrNext + k) % n;
-        const sq = this.sqs[qid];
-        if (!sq || !sq.hasWork()) continue;
-        for (let b = 0; b < burst && sq.hasWork(); b++) {
-          const cq = this.cqs[sq.cqid];
-          if (!cq || this.#reserved(cq) >= cq.size - 1) break; // back-pressure: no room to complete
-          this.#fetch(sq);
-          progress = true;
+    const ams = this.regs.arbitration();
+    const burst = arbitrationBurst(
+      this.features.get(FeatureId.ARBITRATION) ?? this.options.arbitrationBurst,
+    );
+    for (;;) {
+      const sq = this.arbiter.next(this.sqs, this.#ready, ams);
+      if (!sq) break;
+      for (let b = 0; b < burst && this.#ready(sq); b++) {
+        this.#fetch(sq);
+        if (shadow && sq.id !== 0 && this.options.eventIdxPolicy === "interrupt") {
+          // Publish what we have seen, then look again: a tail written between our read and
+          // the EventIdx update is picked up here instead of waiting for an MMIO that the
+          // host will not send (its update did not cross the old EventIdx).
+          this.shadow.publishEventIdx(sq.id, false, sq.tail);
+          this.#refreshFromShadow(sq.id, false);
         }
-        this.#rrNext = (qid + 1) % n;
       }
     }
+    if (shadow && this.options.eventIdxPolicy === "polling") this.#schedulePoll();
   }
 
-  /** Entries a CQ has committed: posted and unconsumed, plus fetched commands not yet posted. */
-  #reserved(cq: CompletionQueue): number {
-    return cq.unconsumed() + cq.inFlight;
+  #schedulePoll(): void {
+    if (this.#pollScheduled) return;
+    this.#pollScheduled = true;
+    this.#port.schedule(this.options.shadowPollIntervalNs, this.#runPoll);
+  }
+
+  #pollShadow(): void {
+    this.#pollScheduled = false;
+    if (!this.shadow.enabled || !(this.regs.csts & CSTS_RDY)) return;
+    for (let qid = 1; qid < this.sqs.length; qid++) {
+      const sq = this.sqs[qid];
+      if (sq) this.shadow.publishEventIdx(qid, false, sq.tail);
+    }
+    for (let qid = 1; qid < this.cqs.length; qid++) {
+      const cq = this.cqs[qid];
+      if (cq) this.shadow.publishEventIdx(qid, true, cq.head);
+    }
+    this.#pass();
   }
 
   #fetch(sq: SubmissionQueue): void {
     const req = this.#requests.take();
     this.#port.dmaRead(sq.headAddress(), req.sqe, 0, req.sqe.length);
     sq.advanceHead();
+    req.sq = sq;
     req.sqid = sq.id;
     req.cqid = sq.cqid;
     req.opcode = req.sqe[0];
@@ -335,7 +423,8 @@ export class NvmeController implements NvmeFunction {
         `SQ ${sq.id} CID ${req.cid} reused while outstanding`,
       );
       req.status = Status.CID_CONFLICT | DNR;
-      this.#finish(req, false);
+      req.sq = null; // not entered in `outstanding`: completing it must not free the first user
+      this.#finish(req);
       return;
     }
     sq.outstanding.add(req.cid);
@@ -346,24 +435,31 @@ export class NvmeController implements NvmeFunction {
     this.complete(req);
   }
 
-  /** Completes a request (after `commandLatencyNs`, when configured). */
+  /** Completes a request after the command and media latency (immediately when both are 0). */
   complete(req: Request): void {
-    if (this.options.commandLatencyNs > 0) {
-      this.#port.schedule(
-        this.options.commandLatencyNs,
-        (r: Request) => this.#finish(r, true),
-        req,
-      );
-    } else {
-      this.#finish(req, true);
+    let delay = this.options.commandLatencyNs;
+    if (req.sqid !== 0 && req.status === 0 && MEDIA_OPCODES.has(req.opcode) && !this.noopIo) {
+      const ns = this.activeNamespace(req.nsid);
+      const bytes = ns ? ((req.cdw(12) & 0xffff) + 1) * ns.blockSize : 0;
+      delay += mediaLatencyNs(this.options.latency, bytes, req.opcode !== NvmOpcode.READ);
     }
+    if (delay <= 0) {
+      this.#finish(req);
+      return;
+    }
+    this.#inflight.add(req);
+    req.timer = this.#port.schedule(delay, this.#finishLater, req);
   }
 
-  #finish(req: Request, wasOutstanding: boolean): void {
-    const sq = this.sqs[req.sqid];
+  #finish(req: Request): void {
+    if (req.timer !== null) {
+      this.#inflight.delete(req);
+      req.timer = null;
+    }
+    const sq = req.sq;
+    if (sq) sq.outstanding.delete(req.cid);
     const cq = this.cqs[req.cqid];
-    if (wasOutstanding) sq?.outstanding.delete(req.cid);
-    if (!cq) { // queue deleted meanwhile: the command was aborted with it
+    if (!cq) { // the CQ went away (controller reset): nothing to post to
       this.#requests.give(req);
       return;
     }
@@ -374,15 +470,18 @@ export class NvmeController implements NvmeFunction {
       this.#held.set(cq.id, held);
       return;
     }
-    this.#post(cq, req, sq?.head ?? 0);
+    this.#post(cq, req);
   }
 
-  #post(cq: CompletionQueue, req: Request, sqHead = this.sqs[req.sqid]?.head ?? 0): void {
-    const s = this.#cqeScratch;
+  #post(cq: CompletionQueue, req: Request): void {
+    if (this.shadow.applies(cq.id) && this.options.eventIdxPolicy === "interrupt") {
+      this.shadow.publishEventIdx(cq.id, true, cq.head);
+      this.#refreshFromShadow(cq.id, true);
+    }
     const v = this.#cqeView;
     v.setUint32(0, req.dw0, true);
     v.setUint32(4, req.dw1, true);
-    v.setUint16(8, sqHead, true);
+    v.setUint16(8, req.sq?.head ?? this.sqs[req.sqid]?.head ?? 0, true);
     v.setUint16(10, req.sqid, true);
     v.setUint16(12, req.cid, true);
     const t = this.#port.trace;
@@ -396,21 +495,14 @@ export class NvmeController implements NvmeFunction {
         status: req.status,
       });
     }
-    cq.post(this.#port, s, req.status);
+    // Every error completion goes to the Error Information log (Base 2.1 §5.1.12.1.2).
+    if (req.status & STATUS_CODE_MASK) recordError(this, req, req.status);
+    cq.post(this.#port, this.#cqeScratch, req.status);
     this.#port.counters.completion();
     this.#requests.give(req);
-    this.#interrupt(cq);
-  }
-
-  #interrupt(cq: CompletionQueue): void {
     if (!cq.interruptsEnabled) return;
-    const p = this.#port;
-    if (p.msixEnabled) {
-      if (p.trace.enabled) p.trace.emit({ type: "irq_msix", vector: cq.vector });
-      p.msixNotify(cq.vector);
-    } else {
-      this.#updateIntx();
-    }
+    if (this.#port.msixEnabled) this.interrupts.completionPosted(cq.vector);
+    else this.#updateIntx();
   }
 
   /** INTx is a level: asserted while an interrupt-enabled CQ has unconsumed entries, unmasked. */
@@ -419,24 +511,19 @@ export class NvmeController implements NvmeFunction {
     if (!p || p.msixEnabled) return;
     let level = false;
     for (const cq of this.cqs) {
-      if (
-        cq && cq.interruptsEnabled && cq.unconsumed() > 0 &&
-        !(this.regs.intMask & (1 << (cq.vector & 31)))
-      ) {
+      if (cq && cq.interruptsEnabled && cq.unconsumed() > 0 && !(this.regs.intMask & 1)) {
         level = true;
         break;
       }
     }
-    p.setIntx(level);
+    this.interrupts.updateIntx(level);
   }
 
   // ---- asynchronous events ----
 
   /** Completes outstanding AERs with pending, unmasked events. */
   deliverAsyncEvents(): void {
-    for (;;) {
-      const pair = this.events.next();
-      if (!pair) return;
+    for (let pair = this.events.next(); pair; pair = this.events.next()) {
       const [req, dw0] = pair;
       req.dw0 = dw0;
       req.status = 0;
@@ -449,18 +536,29 @@ export class NvmeController implements NvmeFunction {
   /** Creates a CQ. The handler validated the parameters. */
   createCq(id: number, base: number, size: number, ien: boolean, vector: number): void {
     this.cqs[id] = new CompletionQueue(id, base, size, ien, vector);
+    if (this.shadow.applies(id)) this.#seedShadow(id, true, 0);
   }
 
   /** Creates an SQ bound to an existing CQ. */
   createSq(id: number, base: number, size: number, cqid: number, priority: number): void {
     this.sqs[id] = new SubmissionQueue(id, base, size, cqid, priority);
     this.cqs[cqid]!.sqs.add(id);
+    if (this.shadow.applies(id)) this.#seedShadow(id, false, 0);
   }
 
-  /** Deletes an SQ: its outstanding commands are aborted (no completion is posted for them). */
+  /**
+   * Deletes an SQ. Commands fetched from it and still in flight are completed at once with
+   * Command Aborted due to SQ Deletion (Base 2.1 §5.2.6), before the Delete itself completes.
+   */
   deleteSq(id: number): void {
     const sq = this.sqs[id];
     if (!sq) return;
+    for (const req of [...this.#inflight]) {
+      if (req.sq !== sq) continue;
+      this.#port.cancel(req.timer!);
+      req.status = Status.ABORTED_SQ_DELETION;
+      this.#finish(req);
+    }
     this.cqs[sq.cqid]?.sqs.delete(id);
     this.sqs[id] = undefined;
   }
@@ -471,7 +569,28 @@ export class NvmeController implements NvmeFunction {
     this.#held.delete(id);
   }
 
-  // ---- state machine ----
+  /** Doorbell Buffer Config: enables shadow doorbells, seeding existing I/O queues' slots. */
+  configureShadowDoorbells(dbs: number, eis: number): void {
+    this.shadow.configure(dbs, eis);
+    this.#badShadow.clear();
+    for (let qid = 1; qid < this.sqs.length; qid++) {
+      const sq = this.sqs[qid];
+      if (sq) this.#seedShadow(qid, false, sq.tail);
+    }
+    for (let qid = 1; qid < this.cqs.length; qid++) {
+      const cq = this.cqs[qid];
+      if (cq) this.#seedShadow(qid, true, cq.head);
+    }
+    if (this.options.eventIdxPolicy === "polling") this.#schedulePoll();
+  }
+
+  /** Writes a queue's current value to its shadow slot and publishes its first EventIdx. */
+  #seedShadow(qid: number, isCq: boolean, value: number): void {
+    this.shadow.writeShadow(qid, isCq, value);
+    this.shadow.publishEventIdx(qid, isCq, value);
+  }
+
+  // ---- lifecycle (CC.EN, CC.SHN, NSSR, FLR, power loss) ----
 
   #enable(): void {
     if (this.regs.csts & CSTS_RDY) {
@@ -496,16 +615,26 @@ export class NvmeController implements NvmeFunction {
     this.regs.setCsts(CSTS_CFS, CSTS_CFS);
   }
 
-  #resetQueues(): void {
+  /** Controller-level reset state (Base 2.1 §3.7.2): queues, events, shadow config, features. */
+  #resetControllerState(): void {
+    for (const req of this.#inflight) this.#port.cancel(req.timer!);
+    this.#inflight.clear();
     this.sqs.length = 0;
     this.cqs.length = 0;
     this.#held.clear();
+    this.#badShadow.clear();
     this.events.reset();
+    this.arbiter.reset();
+    this.interrupts.reset();
+    this.shadow.reset();
+    this.features.clear();
     this.grantedIoQueues = { sq: 0, cq: 0 };
+    this.#passScheduled = false;
+    this.#pollScheduled = false;
   }
 
   #disable(): void {
-    this.#resetQueues();
+    this.#resetControllerState();
     const t = this.#port.trace;
     if (t.enabled) t.emit({ type: "mmio_stopped" });
     this.#port.schedule(this.options.disableDelayNs, () => {
@@ -517,22 +646,24 @@ export class NvmeController implements NvmeFunction {
     this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_OCCURRING);
     const t = this.#port.trace;
     if (t.enabled) t.emit({ type: "mmio_shutdown_set" });
-    const delay = abrupt
-      ? Math.ceil(this.options.shutdownDelayNs / 10)
-      : this.options.shutdownDelayNs;
-    this.#port.schedule(delay, () => this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_COMPLETE));
+    const o = this.options;
+    const delay = abrupt ? Math.ceil(o.shutdownDelayNs / 10) : o.shutdownDelayNs;
+    this.#port.schedule(delay, () => {
+      // A normal shutdown makes cached data durable first (Base 2.1 §3.6.2).
+      if (!abrupt) this.subsystem.flushAll();
+      this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_COMPLETE);
+    });
   }
 
   #subsystemReset(): void {
-    this.reset("power-loss");
+    this.reset("flr");
     this.regs.setCsts(CSTS_NSSRO, CSTS_NSSRO);
   }
 
-  /** FLR or power loss: everything back to power-on state. */
-  reset(_kind: ResetKind): void {
-    this.#resetQueues();
+  /** FLR or power loss: everything back to power-on state; a power loss also drops cached data. */
+  reset(kind: ResetKind): void {
+    this.#resetControllerState();
     this.regs.resetForSubsystem();
-    this.features.clear();
-    this.#passScheduled = false;
+    if (kind === "power-loss") this.subsystem.powerLoss();
   }
 }

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { type LatencyModel, validateLatencyModel } from "./latency.ts";
+
 /** How the controller publishes EventIdx with shadow doorbells (Doorbell Buffer Config). */
 export type EventIdxPolicy = "interrupt" | "polling";
 
@@ -74,6 +76,12 @@ export interface ControllerOptions {
   volatileWriteCache: boolean;
   /** SGL support advertised in SGLS: none, byte-aligned or dword-aligned (default "dword"). */
   sgl: "none" | "byte" | "dword";
+  /** Media latency model for data commands (default none: media is instant). */
+  latency: LatencyModel;
+  /** Complete I/O without touching the media ("no-op I/O", for latency studies; default false). */
+  noopIo: boolean;
+  /** Shadow doorbell poll interval in the "polling" EventIdx policy (default 1 µs). */
+  shadowPollIntervalNs: number;
 }
 
 /** The defaults. */
@@ -106,6 +114,9 @@ export const DEFAULT_OPTIONS: Readonly<ControllerOptions> = Object.freeze({
   shadowDoorbells: true,
   volatileWriteCache: true,
   sgl: "dword" as const,
+  latency: { kind: "none" } as LatencyModel,
+  noopIo: false,
+  shadowPollIntervalNs: 1_000,
 });
 
 /** Thrown for a configuration the controller cannot represent. */

@@ -16,6 +16,8 @@
  */
 
 import { SQE_SIZE } from "../spec/sqe.ts";
+import type { EventHandle } from "../platform/scheduler.ts";
+import type { SubmissionQueue } from "./queues.ts";
 
 /** Handler result meaning "the handler will call `complete` later". */
 export const PENDING = -1;
@@ -26,6 +28,10 @@ export class Request {
   readonly sqe: Uint8Array = new Uint8Array(SQE_SIZE);
   /** A DataView over `sqe` for dword access. */
   readonly view: DataView = new DataView(this.sqe.buffer);
+  /** The submission queue it was fetched from (null for a rejected duplicate CID). */
+  sq: SubmissionQueue | null = null;
+  /** Pending completion event when the latency model delays it. */
+  timer: EventHandle | null = null;
   /** Submission queue id. */
   sqid = 0;
   /** Completion queue id. */
@@ -64,6 +70,8 @@ export class RequestPool {
     r.dw0 = 0;
     r.dw1 = 0;
     r.status = 0;
+    r.sq = null;
+    r.timer = null;
     return r;
   }
 

@@ -1,0 +1,28 @@
+/**
+ * Doorbell Buffer Config (opcode 7Ch, Base 2.1 §5.2.8; PCIe only): PRP1 is the Shadow Doorbell
+ * buffer and PRP2 the EventIdx buffer, each one memory page. Both must be non-zero and aligned to
+ * CC.MPS, else Invalid Field. Controllers that do not advertise it (OACS bit 8) answer Invalid
+ * Command Opcode. The behaviour after configuration is in shadow_doorbells.ts.
+ *
+ * @module
+ */
+
+import { Status } from "../spec/status.ts";
+import type { NvmeController } from "./controller.ts";
+import type { Request } from "./request.ts";
+
+const DNR = 1 << 14;
+const PRP1 = 24;
+const PRP2 = 32;
+
+/** Doorbell Buffer Config (opcode 7Ch). */
+export function doorbellBufferConfig(ctrl: NvmeController, req: Request): number {
+  if (!ctrl.options.shadowDoorbells) return Status.INVALID_OPCODE | DNR;
+  const dbs = req.qword(PRP1), eis = req.qword(PRP2);
+  const page = ctrl.regs.pageSize();
+  if (dbs === 0 || eis === 0 || dbs % page !== 0 || eis % page !== 0) {
+    return Status.INVALID_FIELD | DNR;
+  }
+  ctrl.configureShadowDoorbells(dbs, eis);
+  return 0;
+}
