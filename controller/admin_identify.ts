@@ -35,7 +35,8 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
   const o = ctrl.options;
   const bit = (n: number) => 1 << n;
   // Advertise only what is implemented: Doorbell Buffer Config joins OACS when it lands.
-  const oacs = bit(Oacs.FORMAT) | bit(Oacs.NS_MGMT);
+  const oacs = bit(Oacs.FORMAT) | bit(Oacs.NS_MGMT) |
+    (o.shadowDoorbells ? bit(Oacs.DBBUF) : 0);
   // Commands Supported and Effects log; NUMDU and LPOL/LPOU honoured. SMART is controller-wide.
   const lpa = bit(Lpa.CMD_EFFECTS) | bit(Lpa.EXTENDED);
   const oncs = bit(Oncs.COMPARE) | bit(Oncs.WRITE_UNCORRECTABLE) | bit(Oncs.DSM) |

@@ -152,7 +152,11 @@ Deno.test("shadow doorbells, polling policy: steady state needs no MMIO at all",
   assertEquals(runShadow(r, sh, 16, 5), 0);
 });
 
-Deno.test("shadow doorbells: a controller reset drops the configuration", () => {
+Deno.test("shadow doorbells: advertised in OACS; refused when not; reset drops the config", () => {
+  const off = rig({ shadowDoorbells: false });
+  const cfg = new Uint8Array(64);
+  cfg[0] = DBBUF_OPCODE;
+  assertEquals(admin(off, cfg).status, Status.INVALID_OPCODE);
   const { r } = shadowRig({});
   assert(r.ctrl.shadow.enabled);
   r.host.write32(R.CC, 0x00460000);
