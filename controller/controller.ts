@@ -21,7 +21,6 @@
  */
 
 import { decodeDoorbell } from "../spec/doorbell.ts";
-import { CQE_SIZE } from "../spec/cqe.ts";
 import { AsyncEventType, ErrorEvent, NoticeEvent } from "../spec/async_events.ts";
 import { Status } from "../spec/status.ts";
 import { LogPageId } from "../spec/log_page_ids.ts";
@@ -31,17 +30,12 @@ import { NvmOpcode } from "../spec/opcodes.ts";
 import { nvmeIdentity, type PciIdentity } from "../platform/identity.ts";
 import type { DevicePort, NvmeFunction, ResetKind } from "../platform/ports.ts";
 import { type ControllerOptions, resolveOptions } from "./options.ts";
-import { CompletionQueue, SubmissionQueue } from "./queues.ts";
 import { RegisterFile, type RegisterHooks } from "./register_file.ts";
-import { PENDING, type Request, RequestPool } from "./request.ts";
-import { HOST_RULES, type HostRule } from "./rules.ts";
-import { cqHeadProblem, doorbellEventInfo, sqTailProblem } from "./doorbells.ts";
-import { AsyncEvents } from "./async_events.ts";
-import { Arbiter, arbitrationBurst } from "./arbitration.ts";
-import { InterruptUnit } from "./interrupts.ts";
-import { ShadowDoorbells } from "./shadow_doorbells.ts";
+import type { Request } from "./request.ts";
+import { HOST_RULES } from "./rules.ts";
 import { mediaLatencyNs } from "./latency.ts";
 import { ADMIN_HANDLERS } from "./admin_handlers.ts";
+import { QueueEngine } from "./queue_engine.ts";
 import { recordError } from "./admin_log_pages.ts";
 import { IO_HANDLERS } from "./io_handlers.ts";
 import { NvmSubsystem } from "./subsystem.ts";
@@ -56,8 +50,6 @@ const CSTS_SHST_OCCURRING = 1 << 2;
 const CSTS_SHST_COMPLETE = 2 << 2;
 const CSTS_NSSRO = 1 << 4;
 const DNR = 1 << 14;
-/** SCT and SC bits of a status value: non-zero means the command failed. */
-const STATUS_CODE_MASK = 0x7ff;
 const REGISTER_AREA_END = 0x1000;
 /** MDTS = 0 means "no limit"; the bounce buffer is capped here. */
 const UNLIMITED_TRANSFER_BYTES = 32 * 1024 * 1024;
@@ -72,73 +64,35 @@ const MEDIA_OPCODES = new Set<number>([
   NvmOpcode.WRITE_ZEROES,
 ]);
 
-/** A command handler: returns a status (0 = success) or {@linkcode PENDING}. */
+/** A command handler: returns a status (0 = success) or `PENDING` (request.ts). */
 export type CommandHandler = (ctrl: NvmeController, req: Request) => number;
 
 /** The reference controller. */
-export class NvmeController implements NvmeFunction {
+export class NvmeController extends QueueEngine implements NvmeFunction {
   /** PCI identity (QEMU-like IDs; DSTRD and vectors from the options). */
   readonly identity: PciIdentity;
-  /** The resolved options. */
-  readonly options: ControllerOptions;
-  /** Register file. */
-  readonly regs: RegisterFile;
-  /** Submission queues by id (index 0 = admin). */
-  readonly sqs: (SubmissionQueue | undefined)[] = [];
-  /** Completion queues by id. */
-  readonly cqs: (CompletionQueue | undefined)[] = [];
-  /** Asynchronous event state (outstanding AERs, pending events, masks). */
-  readonly events: AsyncEvents = new AsyncEvents();
-  /** Arbitration between submission queues. */
-  readonly arbiter: Arbiter = new Arbiter();
-  /** Interrupt generation and coalescing. */
-  readonly interrupts: InterruptUnit;
-  /** Shadow doorbells and EventIdx (Doorbell Buffer Config). */
-  readonly shadow: ShadowDoorbells;
   /** The NVM subsystem this controller belongs to (namespaces, media). */
   readonly subsystem: NvmSubsystem;
   /** Changed Namespace List for this controller (log page 04h). */
   readonly changedNamespaces: ChangedNamespaceLog = new ChangedNamespaceLog();
   /** Number of I/O queues granted by Set Features Number of Queues (0 until set). */
   grantedIoQueues = { sq: 0, cq: 0 };
-  /** Current feature values by FID, as set by Set Features. */
-  readonly features: Map<number, number> = new Map();
   /** Data mover (PRP/SGL walkers), created on attach. */
   transfer!: DataTransfer;
   /** Complete I/O without touching media (latency studies). */
   noopIo: boolean;
 
-  #port!: DevicePort;
-  #requests = new RequestPool();
-  #cqeScratch = new Uint8Array(CQE_SIZE);
-  #cqeView = new DataView(this.#cqeScratch.buffer);
   #page = new Uint8Array(4096);
   #io = new Uint8Array(0);
-  #passScheduled = false;
-  #pollScheduled = false;
-  /** Completions waiting for room in their CQ, per CQ id. */
-  #held: Map<number, Request[]> = new Map();
-  /** Requests whose completion is scheduled (latency), so SQ deletion can abort them. */
-  #inflight: Set<Request> = new Set();
-  /** Last invalid shadow value reported per doorbell slot, to report each bad value once. */
-  #badShadow: Map<number, number> = new Map();
   #hooks: RegisterHooks;
-  #runPass = () => this.#pass();
-  #runPoll = () => this.#pollShadow();
-  #finishLater = (req: Request) => this.#finish(req);
-  #ready = (sq: SubmissionQueue) => {
-    const cq = this.cqs[sq.cqid];
-    // Back-pressure: fetch only when the completion is sure to find a free CQ slot.
-    return sq.hasWork() && cq !== undefined && cq.unconsumed() + cq.inFlight < cq.size - 1;
-  };
 
   /**
    * Creates a controller; every option has a documented default (see options.ts). Without a
    * `subsystem` the controller gets its own: one private 1 GiB namespace of 512-byte blocks.
    */
   constructor(options: Partial<ControllerOptions> = {}, subsystem?: NvmSubsystem) {
-    this.options = resolveOptions(options);
-    const o = this.options;
+    const o = resolveOptions(options);
+    super(o, new RegisterFile(o));
     this.noopIo = o.noopIo;
     this.subsystem = subsystem ?? new NvmSubsystem({ serial: o.serial, model: o.model });
     this.subsystem.registerController({
@@ -146,30 +100,20 @@ export class NvmeController implements NvmeFunction {
       notifyNamespaceChanged: (nsids) => this.#namespacesChanged(nsids),
     });
     this.identity = nvmeIdentity({ dstrd: o.dstrd, msixVectors: o.msixVectors });
-    this.regs = new RegisterFile(o);
-    this.interrupts = new InterruptUnit(o.msixVectors);
-    this.shadow = new ShadowDoorbells(o.dstrd, o.eventIdxPolicy);
     this.#hooks = {
       enable: () => this.#enable(),
       enableFailed: (reason) => this.#fatal(`enable refused: ${reason}`),
       disable: () => this.#disable(),
       shutdown: (abrupt) => this.#shutdown(abrupt),
       subsystemReset: () => this.#subsystemReset(),
-      interruptMaskChanged: () => this.#updateIntx(),
+      interruptMaskChanged: () => this.updateIntx(),
       violation: (rule, message) => this.hostViolation(HOST_RULES[rule], message),
     };
   }
 
-  /** The device port (after attach). */
-  get port(): DevicePort {
-    return this.#port;
-  }
-
   /** Called by the machine. */
   attach(port: DevicePort): void {
-    this.#port = port;
-    this.interrupts.attach(port);
-    this.shadow.attach(port);
+    this.bindPort(port);
     const o = this.options;
     this.transfer = new DataTransfer(
       port,
@@ -219,16 +163,11 @@ export class NvmeController implements NvmeFunction {
     this.subsystem.setWriteCacheEnabled(enabled);
   }
 
-  /** Records a host-obligation finding. */
-  hostViolation(rule: HostRule, message: string): void {
-    this.#port.findings.report(rule, message, this.#port.functionIndex);
-  }
-
   #namespacesChanged(nsids: number[]): void {
     this.changedNamespaces.addAll(nsids);
     // Namespace Attribute Notices are sent only when enabled in Async Event Config bit 8.
     const aec = this.features.get(FeatureId.ASYNC_EVENT_CONFIG) ?? 0;
-    if (this.#port && aec & AEC_NAMESPACE_ATTRIBUTE) {
+    if (this.port && aec & AEC_NAMESPACE_ATTRIBUTE) {
       this.events.enqueue(
         AsyncEventType.NOTICE,
         NoticeEvent.NAMESPACE_ATTRIBUTE_CHANGED,
@@ -261,333 +200,37 @@ export class NvmeController implements NvmeFunction {
     const db = decodeDoorbell(offset, this.options.dstrd);
     if (db === null) {
       const message = `write between doorbells at 0x${offset.toString(16)}`;
-      this.#invalidDoorbell(
+      this.invalidDoorbell(
         HOST_RULES.doorbellInvalidQueue,
         message,
         ErrorEvent.INVALID_DOORBELL_REGISTER,
       );
       return;
     }
-    this.#doorbell(db.qid, db.isCq, value);
+    this.doorbell(db.qid, db.isCq, value);
   }
 
-  #doorbell(qid: number, isCq: boolean, value: number): void {
-    const t = this.#port.trace;
-    if (t.enabled) {
-      t.emit(
-        isCq
-          ? { type: "mmio_doorbell_cq", cqid: qid, new_head: value & 0xffff }
-          : { type: "mmio_doorbell_sq", sqid: qid, new_tail: value & 0xffff },
-      );
-    }
-    if (!(this.regs.csts & CSTS_RDY)) {
-      this.hostViolation(
-        HOST_RULES.doorbellBeforeReady,
-        `${isCq ? "CQ" : "SQ"} ${qid} value ${value} before CSTS.RDY`,
-      );
-      return;
-    }
-    if (this.#apply(qid, isCq, value, "MMIO")) {
-      // The admin queue's MMIO value is authoritative; keep its shadow slot in step.
-      if (qid === 0 && this.shadow.enabled) this.shadow.writeShadow(0, isCq, value);
-      this.#schedulePass();
-    }
+  // ---- the engine's hooks into the command set ----
+
+  /** Looks the opcode up in the admin or NVM table; unknown opcodes are Invalid Command Opcode. */
+  protected execute(req: Request): number {
+    const handler = (req.sqid === 0 ? ADMIN_HANDLERS : IO_HANDLERS).get(req.opcode);
+    return handler ? handler(this, req) : Status.INVALID_OPCODE | DNR;
   }
 
-  /** Validates and applies a new SQ tail / CQ head; false (and a finding) when invalid. */
-  #apply(qid: number, isCq: boolean, value: number, source: "MMIO" | "shadow"): boolean {
-    const q = isCq ? this.cqs[qid] : this.sqs[qid];
-    const rule = isCq ? cqHeadProblem(this.cqs[qid], value) : sqTailProblem(this.sqs[qid], value);
-    if (rule) {
-      const state = q ? ` (head ${q.head}, tail ${q.tail}, size ${q.size})` : "";
-      const what = `${source} ${isCq ? "CQ" : "SQ"} ${qid} ${isCq ? "head" : "tail"} ${value}`;
-      this.#invalidDoorbell(rule, what + state, doorbellEventInfo(rule));
-      return false;
+  /** Media latency of a successful data command under the latency model (0 with no-op I/O). */
+  protected mediaLatency(req: Request): number {
+    if (req.sqid === 0 || req.status !== 0 || !MEDIA_OPCODES.has(req.opcode) || this.noopIo) {
+      return 0;
     }
-    if (isCq) {
-      this.cqs[qid]!.head = value;
-      this.#updateIntx();
-    } else {
-      this.sqs[qid]!.tail = value;
-    }
-    return true;
+    const ns = this.activeNamespace(req.nsid);
+    const bytes = ns ? ((req.cdw(12) & 0xffff) + 1) * ns.blockSize : 0;
+    return mediaLatencyNs(this.options.latency, bytes, req.opcode !== NvmOpcode.READ);
   }
 
-  #invalidDoorbell(rule: HostRule, message: string, info: number): void {
-    this.hostViolation(rule, message);
-    this.events.enqueue(AsyncEventType.ERROR, info, LogPageId.ERROR);
-    this.deliverAsyncEvents();
-  }
-
-  /** Reads a shadow doorbell slot and applies it; each distinct bad value is reported once. */
-  #refreshFromShadow(qid: number, isCq: boolean): void {
-    const q = isCq ? this.cqs[qid] : this.sqs[qid];
-    if (!q) return;
-    const value = this.shadow.readShadow(qid, isCq);
-    if (value < 0 || value === (isCq ? q.head : q.tail)) return; // refused read: keep the old value
-    const key = 2 * qid + (isCq ? 1 : 0);
-    const rule = isCq ? cqHeadProblem(this.cqs[qid], value) : sqTailProblem(this.sqs[qid], value);
-    if (rule) {
-      if (this.#badShadow.get(key) === value) return;
-      this.#badShadow.set(key, value);
-    }
-    this.#apply(qid, isCq, value, "shadow");
-  }
-
-  // ---- the queue engine ----
-
-  #schedulePass(): void {
-    if (this.#passScheduled) return;
-    this.#passScheduled = true;
-    this.#port.schedule(this.options.doorbellLatencyNs, this.#runPass);
-  }
-
-  /** One pass: take shadow values, post held completions, then fetch while anything is ready. */
-  #pass(): void {
-    this.#passScheduled = false;
-    if (!(this.regs.csts & CSTS_RDY) || (this.regs.csts & CSTS_CFS)) return;
-    const shadow = this.shadow.enabled;
-    if (shadow) {
-      for (let qid = 1; qid < this.sqs.length; qid++) this.#refreshFromShadow(qid, false);
-      for (let qid = 1; qid < this.cqs.length; qid++) this.#refreshFromShadow(qid, true);
-    }
-    for (const [cqid, held] of this.#held) {
-      const cq = this.cqs[cqid];
-      while (cq && held.length && !cq.isFull()) this.#post(cq, held.shift()!);
-    }
-    const ams = this.regs.arbitration();
-    const burst = arbitrationBurst(
-      this.features.get(FeatureId.ARBITRATION) ?? this.options.arbitrationBurst,
-    );
-    for (;;) {
-      const sq = this.arbiter.next(this.sqs, this.#ready, ams);
-      if (!sq) break;
-      for (let b = 0; b < burst && this.#ready(sq); b++) {
-        this.#fetch(sq);
-        if (shadow && sq.id !== 0 && this.options.eventIdxPolicy === "interrupt") {
-          // Publish what we have seen, then look again: a tail written between our read and
-          // the EventIdx update is picked up here instead of waiting for an MMIO that the
-          // host will not send (its update did not cross the old EventIdx).
-          this.shadow.publishEventIdx(sq.id, false, sq.tail);
-          this.#refreshFromShadow(sq.id, false);
-        }
-      }
-    }
-    if (shadow && this.options.eventIdxPolicy === "polling") this.#schedulePoll();
-  }
-
-  #schedulePoll(): void {
-    if (this.#pollScheduled) return;
-    this.#pollScheduled = true;
-    this.#port.schedule(this.options.shadowPollIntervalNs, this.#runPoll);
-  }
-
-  #pollShadow(): void {
-    this.#pollScheduled = false;
-    if (!this.shadow.enabled || !(this.regs.csts & CSTS_RDY)) return;
-    for (let qid = 1; qid < this.sqs.length; qid++) {
-      const sq = this.sqs[qid];
-      if (sq) this.shadow.publishEventIdx(qid, false, sq.tail);
-    }
-    for (let qid = 1; qid < this.cqs.length; qid++) {
-      const cq = this.cqs[qid];
-      if (cq) this.shadow.publishEventIdx(qid, true, cq.head);
-    }
-    this.#pass();
-  }
-
-  #fetch(sq: SubmissionQueue): void {
-    const req = this.#requests.take();
-    this.#port.dmaRead(sq.headAddress(), req.sqe, 0, req.sqe.length);
-    sq.advanceHead();
-    req.sq = sq;
-    req.sqid = sq.id;
-    req.cqid = sq.cqid;
-    req.opcode = req.sqe[0];
-    req.cid = req.view.getUint16(2, true);
-    req.nsid = req.view.getUint32(4, true);
-    this.cqs[sq.cqid]!.inFlight++;
-    const admin = sq.id === 0;
-    this.#port.counters.command(admin, req.opcode);
-    const t = this.#port.trace;
-    if (t.enabled) {
-      t.emit(
-        admin
-          ? { type: "admin_cmd", cid: req.cid, sqid: req.sqid, opcode: req.opcode }
-          : { type: "io_cmd", cid: req.cid, nsid: req.nsid, sqid: req.sqid, opcode: req.opcode },
-      );
-    }
-    if (sq.outstanding.has(req.cid)) {
-      this.hostViolation(
-        HOST_RULES.cidReused,
-        `SQ ${sq.id} CID ${req.cid} reused while outstanding`,
-      );
-      req.status = Status.CID_CONFLICT | DNR;
-      req.sq = null; // not entered in `outstanding`: completing it must not free the first user
-      this.#finish(req);
-      return;
-    }
-    sq.outstanding.add(req.cid);
-    const handler = (admin ? ADMIN_HANDLERS : IO_HANDLERS).get(req.opcode);
-    const status = handler ? handler(this, req) : Status.INVALID_OPCODE | DNR;
-    if (status === PENDING) return;
-    req.status = status;
-    this.complete(req);
-  }
-
-  /** Completes a request after the command and media latency (immediately when both are 0). */
-  complete(req: Request): void {
-    let delay = this.options.commandLatencyNs;
-    if (req.sqid !== 0 && req.status === 0 && MEDIA_OPCODES.has(req.opcode) && !this.noopIo) {
-      const ns = this.activeNamespace(req.nsid);
-      const bytes = ns ? ((req.cdw(12) & 0xffff) + 1) * ns.blockSize : 0;
-      delay += mediaLatencyNs(this.options.latency, bytes, req.opcode !== NvmOpcode.READ);
-    }
-    if (delay <= 0) {
-      this.#finish(req);
-      return;
-    }
-    this.#inflight.add(req);
-    req.timer = this.#port.schedule(delay, this.#finishLater, req);
-  }
-
-  #finish(req: Request): void {
-    if (req.timer !== null) {
-      this.#inflight.delete(req);
-      req.timer = null;
-    }
-    const sq = req.sq;
-    if (sq) sq.outstanding.delete(req.cid);
-    const cq = this.cqs[req.cqid];
-    if (!cq) { // the CQ went away (controller reset): nothing to post to
-      this.#requests.give(req);
-      return;
-    }
-    cq.inFlight--;
-    if (cq.isFull()) {
-      const held = this.#held.get(cq.id) ?? [];
-      held.push(req);
-      this.#held.set(cq.id, held);
-      return;
-    }
-    this.#post(cq, req);
-  }
-
-  #post(cq: CompletionQueue, req: Request): void {
-    if (this.shadow.applies(cq.id) && this.options.eventIdxPolicy === "interrupt") {
-      this.shadow.publishEventIdx(cq.id, true, cq.head);
-      this.#refreshFromShadow(cq.id, true);
-    }
-    const v = this.#cqeView;
-    v.setUint32(0, req.dw0, true);
-    v.setUint32(4, req.dw1, true);
-    v.setUint16(8, req.sq?.head ?? this.sqs[req.sqid]?.head ?? 0, true);
-    v.setUint16(10, req.sqid, true);
-    v.setUint16(12, req.cid, true);
-    const t = this.#port.trace;
-    if (t.enabled) {
-      t.emit({
-        type: "enqueue_req_completion",
-        cid: req.cid,
-        cqid: cq.id,
-        dw0: req.dw0,
-        dw1: req.dw1,
-        status: req.status,
-      });
-    }
-    // Every error completion goes to the Error Information log (Base 2.1 §5.1.12.1.2).
-    if (req.status & STATUS_CODE_MASK) recordError(this, req, req.status);
-    cq.post(this.#port, this.#cqeScratch, req.status);
-    this.#port.counters.completion();
-    this.#requests.give(req);
-    if (!cq.interruptsEnabled) return;
-    if (this.#port.msixEnabled) this.interrupts.completionPosted(cq.vector);
-    else this.#updateIntx();
-  }
-
-  /** INTx is a level: asserted while an interrupt-enabled CQ has unconsumed entries, unmasked. */
-  #updateIntx(): void {
-    const p = this.#port;
-    if (!p || p.msixEnabled) return;
-    let level = false;
-    for (const cq of this.cqs) {
-      if (cq && cq.interruptsEnabled && cq.unconsumed() > 0 && !(this.regs.intMask & 1)) {
-        level = true;
-        break;
-      }
-    }
-    this.interrupts.updateIntx(level);
-  }
-
-  // ---- asynchronous events ----
-
-  /** Completes outstanding AERs with pending, unmasked events. */
-  deliverAsyncEvents(): void {
-    for (let pair = this.events.next(); pair; pair = this.events.next()) {
-      const [req, dw0] = pair;
-      req.dw0 = dw0;
-      req.status = 0;
-      this.complete(req);
-    }
-  }
-
-  // ---- queue management (used by the admin handlers) ----
-
-  /** Creates a CQ. The handler validated the parameters. */
-  createCq(id: number, base: number, size: number, ien: boolean, vector: number): void {
-    this.cqs[id] = new CompletionQueue(id, base, size, ien, vector);
-    if (this.shadow.applies(id)) this.#seedShadow(id, true, 0);
-  }
-
-  /** Creates an SQ bound to an existing CQ. */
-  createSq(id: number, base: number, size: number, cqid: number, priority: number): void {
-    this.sqs[id] = new SubmissionQueue(id, base, size, cqid, priority);
-    this.cqs[cqid]!.sqs.add(id);
-    if (this.shadow.applies(id)) this.#seedShadow(id, false, 0);
-  }
-
-  /**
-   * Deletes an SQ. Commands fetched from it and still in flight are completed at once with
-   * Command Aborted due to SQ Deletion (Base 2.1 §5.2.6), before the Delete itself completes.
-   */
-  deleteSq(id: number): void {
-    const sq = this.sqs[id];
-    if (!sq) return;
-    for (const req of [...this.#inflight]) {
-      if (req.sq !== sq) continue;
-      this.#port.cancel(req.timer!);
-      req.status = Status.ABORTED_SQ_DELETION;
-      this.#finish(req);
-    }
-    this.cqs[sq.cqid]?.sqs.delete(id);
-    this.sqs[id] = undefined;
-  }
-
-  /** Deletes a CQ (the handler checked no SQ is bound to it). */
-  deleteCq(id: number): void {
-    this.cqs[id] = undefined;
-    this.#held.delete(id);
-  }
-
-  /** Doorbell Buffer Config: enables shadow doorbells, seeding existing I/O queues' slots. */
-  configureShadowDoorbells(dbs: number, eis: number): void {
-    this.shadow.configure(dbs, eis);
-    this.#badShadow.clear();
-    for (let qid = 1; qid < this.sqs.length; qid++) {
-      const sq = this.sqs[qid];
-      if (sq) this.#seedShadow(qid, false, sq.tail);
-    }
-    for (let qid = 1; qid < this.cqs.length; qid++) {
-      const cq = this.cqs[qid];
-      if (cq) this.#seedShadow(qid, true, cq.head);
-    }
-    if (this.options.eventIdxPolicy === "polling") this.#schedulePoll();
-  }
-
-  /** Writes a queue's current value to its shadow slot and publishes its first EventIdx. */
-  #seedShadow(qid: number, isCq: boolean, value: number): void {
-    this.shadow.writeShadow(qid, isCq, value);
-    this.shadow.publishEventIdx(qid, isCq, value);
+  /** Every error completion goes to the Error Information log (Base 2.1 §5.1.12.1.2). */
+  protected recordFailure(req: Request): void {
+    recordError(this, req, req.status);
   }
 
   // ---- lifecycle (CC.EN, CC.SHN, NSSR, FLR, power loss) ----
@@ -599,17 +242,17 @@ export class NvmeController implements NvmeFunction {
     const [sqSize, cqSize] = this.regs.adminQueueSizes();
     this.createCq(0, this.regs.acq, cqSize, true, 0);
     this.createSq(0, this.regs.asq, sqSize, 0, 0);
-    this.#port.schedule(this.options.readyDelayNs, () => {
+    this.port.schedule(this.options.readyDelayNs, () => {
       if (this.regs.enabled && !(this.regs.csts & CSTS_CFS)) {
         this.regs.setCsts(CSTS_RDY, CSTS_RDY);
-        const t = this.#port.trace;
+        const t = this.port.trace;
         if (t.enabled) t.emit({ type: "mmio_start_success" });
       }
     });
   }
 
   #fatal(reason: string): void {
-    const t = this.#port.trace;
+    const t = this.port.trace;
     if (t.enabled) t.emit({ type: "err_startfail" });
     this.hostViolation(HOST_RULES.enableRefused, reason);
     this.regs.setCsts(CSTS_CFS, CSTS_CFS);
@@ -617,38 +260,26 @@ export class NvmeController implements NvmeFunction {
 
   /** Controller-level reset state (Base 2.1 §3.7.2): queues, events, shadow config, features. */
   #resetControllerState(): void {
-    for (const req of this.#inflight) this.#port.cancel(req.timer!);
-    this.#inflight.clear();
-    this.sqs.length = 0;
-    this.cqs.length = 0;
-    this.#held.clear();
-    this.#badShadow.clear();
-    this.events.reset();
-    this.arbiter.reset();
-    this.interrupts.reset();
-    this.shadow.reset();
-    this.features.clear();
+    this.resetQueueState();
     this.grantedIoQueues = { sq: 0, cq: 0 };
-    this.#passScheduled = false;
-    this.#pollScheduled = false;
   }
 
   #disable(): void {
     this.#resetControllerState();
-    const t = this.#port.trace;
+    const t = this.port.trace;
     if (t.enabled) t.emit({ type: "mmio_stopped" });
-    this.#port.schedule(this.options.disableDelayNs, () => {
+    this.port.schedule(this.options.disableDelayNs, () => {
       if (!this.regs.enabled) this.regs.setCsts(CSTS_RDY | CSTS_CFS | CSTS_SHST_MASK, 0);
     });
   }
 
   #shutdown(abrupt: boolean): void {
     this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_OCCURRING);
-    const t = this.#port.trace;
+    const t = this.port.trace;
     if (t.enabled) t.emit({ type: "mmio_shutdown_set" });
     const o = this.options;
     const delay = abrupt ? Math.ceil(o.shutdownDelayNs / 10) : o.shutdownDelayNs;
-    this.#port.schedule(delay, () => {
+    this.port.schedule(delay, () => {
       // A normal shutdown makes cached data durable first (Base 2.1 §3.6.2).
       if (!abrupt) this.subsystem.flushAll();
       this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_COMPLETE);
