@@ -7,6 +7,8 @@
  * - `platform/`: host memory with an IOMMU, BAR0 and PCI config, MSI-X and INTx, a deterministic
  *   virtual-time scheduler, counters, trace sinks and the findings registry, behind the
  *   `HostPort` / `DevicePort` / `NvmeFunction` interfaces.
+ * - `controller/`: the reference NVMe controller (`NvmeController`), its NVM subsystem,
+ *   namespaces and media, and the host obligations it checks (`HOST_RULES`).
  *
  * @example Decode QEMU's CAP register
  * ```ts
@@ -20,3 +22,4 @@
 
 export * from "./spec/mod.ts";
 export * from "./platform/mod.ts";
+export * from "./controller/mod.ts";

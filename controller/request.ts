@@ -20,7 +20,7 @@ import type { EventHandle } from "../platform/scheduler.ts";
 import type { SubmissionQueue } from "./queues.ts";
 
 /** Handler result meaning "the handler will call `complete` later". */
-export const PENDING = -1;
+export const PENDING: -1 = -1;
 
 /** One command in flight. */
 export class Request {
