@@ -40,7 +40,9 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
   // Commands Supported and Effects log; NUMDU and LPOL/LPOU honoured. SMART is controller-wide.
   const lpa = bit(Lpa.CMD_EFFECTS) | bit(Lpa.EXTENDED);
   const oncs = bit(Oncs.COMPARE) | bit(Oncs.WRITE_UNCORRECTABLE) | bit(Oncs.DSM) |
-    bit(Oncs.WRITE_ZEROES) | bit(Oncs.VERIFY);
+    bit(Oncs.WRITE_ZEROES) | bit(Oncs.VERIFY) | bit(Oncs.COPY);
+  // OCFS bit 0: Copy source range descriptor format 0h.
+  const ocfs = 1 << 0;
   // VWC bits 2:1 = 11b: Flush with NSID FFFFFFFFh is supported.
   const vwc = o.volatileWriteCache ? bit(Vwc.PRESENT) | (3 << 1) : 0;
   const sgls = o.sgl === "none" ? 0 : o.sgl === "byte" ? 1 : 2;
@@ -70,6 +72,7 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
     cqes: CQES,
     nn: ctrl.namespaceCount(),
     oncs,
+    ocfs,
     fna: 0, // format per namespace; FFFFFFFFh formats all attached; no crypto erase
     vwc,
     sgls,

@@ -317,7 +317,7 @@ Deno.test("Namespace Management: create, attach, detach, delete end to end", () 
   assertEquals([...seen, ...arrivals(r)].map((c) => [c.cid, c.dw0]), [[0xff02, NOTICE_NS_CHANGED]]);
   assertEquals(nsList(r, Cns.ACTIVE_NS_LIST), [1]);
   assertEquals(ctrlList(r, Cns.NS_CONTROLLER_LIST, 2), []);
-  assertEquals(readBlock(r, q, 2, PAGE)[0], Status.INVALID_NAMESPACE);
+  assertEquals(readBlock(r, q, 2, PAGE)[0], Status.INVALID_FIELD); // detached: inactive
   assertEquals(changedList(r), [2]);
 
   assertEquals(remove(r, 2).status, 0);

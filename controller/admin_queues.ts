@@ -1,20 +1,47 @@
 /**
  * Create/Delete I/O Completion and Submission Queue (Base 2.1 §5.2.2, §5.2.3, §5.2.5, §5.2.6),
- * with every error status those sections define. All errors set DNR: retrying the same command
- * cannot succeed.
+ * with every error status those sections define, DNR set as the status table says (a queue
+ * whose PRP list could not be read — Data Transfer Error — may be retried).
+ *
+ * Queue memory (CDW11.PC, PRP Entry 1):
+ * - PC = 1: the queue is physically contiguous and PRP1 is its page-aligned base.
+ * - PC = 0 with CAP.CQR = 1 (`cqr` option true): Invalid Field in Command (§5.2.2, §5.2.3).
+ * - PC = 0 with CAP.CQR = 0: PRP1 is a PRP List pointer naming the queue's memory pages; the
+ *   list is walked once, at creation ({@linkcode PrpWalker.walkQueue}), and the queue computes
+ *   its slot addresses through the pages. A walk error fails the create with that status.
+ *
+ * Delete I/O Submission Queue and commands in flight (§5.2.6): the Delete completes only after
+ * every command fetched from that queue has completed or been aborted. This controller executes
+ * a command when it fetches it, so with no command or media latency nothing is ever in flight:
+ * the queue goes at once and no "Command Aborted due to SQ Deletion" CQE is due. With a latency,
+ * `ctrl.deleteSq` aborts the commands whose completion the engine scheduled (it posts those CQEs
+ * itself); anything it could not abort (a handler's deferred completion) is let complete, and
+ * the Delete waits for it, so every CQE for the queue precedes the Delete's. Commands still
+ * unfetched in the SQ are discarded with it.
  *
  * @module
  */
 
-import { Status } from "../spec/status.ts";
+import { Status, statusInfo } from "../spec/status.ts";
+import { CQE_SIZE } from "../spec/cqe.ts";
+import { SQE_SIZE } from "../spec/sqe.ts";
+import { ArbitrationMechanism } from "../spec/registers.ts";
 import type { NvmeController } from "./controller.ts";
-import type { Request } from "./request.ts";
+import { PrpWalker, SegmentList } from "./prp_walker.ts";
+import { CompletionQueue, type QueuePageList, SubmissionQueue } from "./queues.ts";
+import { PENDING, type Request } from "./request.ts";
 
 const DNR = 1 << 14;
+/** Byte offset of PRP Entry 1 in the SQE. */
 const PRP1 = 24;
+/** CDW11.PC: 1 = physically contiguous. */
+const PC_CONTIGUOUS = 1;
+/** Run after the work in progress (a completion being posted), at the same virtual time. */
+const NEXT_TURN_NS = 0;
 
+/** A failing status with DNR as the status table says (Base 2.1 §3.3.3.2.1). */
 function fail(status: number): number {
-  return status | DNR;
+  return statusInfo(status)?.dnr ? status | DNR : status;
 }
 
 /** The highest I/O queue id the host may create: what Number of Queues granted, else the max. */
@@ -26,14 +53,30 @@ function maxQid(ctrl: NvmeController, cq: boolean): number {
 /** Checks shared by both creates: queue size (0's based, ≤ MQES), PC with CAP.CQR, alignment. */
 function checkQueueShape(ctrl: NvmeController, req: Request, qsize: number, pc: number): number {
   if (qsize === 0 || qsize > ctrl.options.mqes) return fail(Status.INVALID_QUEUE_SIZE);
-  // CAP.CQR = 1 requires physically contiguous queues (§5.2.2: PC = 0 → Invalid Field). With
-  // CQR = 0 a PC = 0 queue would be a PRP list; this model does not implement those yet and
-  // refuses them the same way (a documented deviation).
-  if (pc === 0) return fail(Status.INVALID_FIELD);
-  const base = req.qword(PRP1);
-  // A contiguous queue starts on a memory page boundary (§5.2.2/§5.2.3 PRP Entry 1).
-  if (base === 0 || base % ctrl.regs.pageSize() !== 0) return fail(Status.PRP_OFFSET_INVALID);
+  // CAP.CQR = 1: queues must be physically contiguous; PC = 0 is an Invalid Field (§5.2.2).
+  if (pc !== PC_CONTIGUOUS && ctrl.options.cqr) return fail(Status.INVALID_FIELD);
+  // PRP1 — the contiguous queue's base or the PRP List pointer — has offset 0h (§5.2.2/§5.2.3).
+  const prp1 = req.qword(PRP1);
+  if (prp1 === 0 || prp1 % ctrl.regs.pageSize() !== 0) return fail(Status.PRP_OFFSET_INVALID);
   return 0;
+}
+
+/**
+ * The pages of a queue of `entries` × `entrySize` bytes whose PRP list is at `prp1`, or the
+ * status to fail the create with. Runs once per create (admin path), so it may allocate.
+ */
+function walkQueuePages(
+  ctrl: NvmeController,
+  prp1: number,
+  entries: number,
+  entrySize: number,
+): QueuePageList | number {
+  const pageSize = ctrl.regs.pageSize();
+  const bytes = entries * entrySize;
+  const out = new SegmentList(Math.ceil(bytes / pageSize), { coalesce: false });
+  const status = new PrpWalker(ctrl.port).walkQueue(prp1, bytes, pageSize, out);
+  if (status !== Status.SUCCESS) return fail(status);
+  return { addresses: out.addr.slice(0, out.count), pageSize };
 }
 
 /** Create I/O Completion Queue (opcode 05h). */
@@ -50,7 +93,17 @@ export function createIoCq(ctrl: NvmeController, req: Request): number {
   const vectors = ctrl.port.msixEnabled ? ctrl.options.msixVectors : 1;
   if (ien && iv >= vectors) return fail(Status.INVALID_INTERRUPT_VECTOR);
   const base = req.qword(PRP1);
-  ctrl.createCq(qid, base, qsize + 1, ien === 1, iv);
+  if (pc === PC_CONTIGUOUS) {
+    ctrl.createCq(qid, base, qsize + 1, ien === 1, iv);
+  } else {
+    const pages = walkQueuePages(ctrl, base, qsize + 1, CQE_SIZE);
+    if (typeof pages === "number") return pages;
+    // createCq takes no page list yet: let it do its bookkeeping (all keyed by qid), then put
+    // the page-list queue in place of the contiguous one it made.
+    const first = pages.addresses[0];
+    ctrl.createCq(qid, first, qsize + 1, ien === 1, iv);
+    ctrl.cqs[qid] = new CompletionQueue(qid, first, qsize + 1, ien === 1, iv, pages);
+  }
   const t = ctrl.port.trace;
   if (t.enabled) {
     t.emit({
@@ -77,8 +130,20 @@ export function createIoSq(ctrl: NvmeController, req: Request): number {
   }
   const shape = checkQueueShape(ctrl, req, qsize, pc);
   if (shape) return shape;
+  // QPRIO is used only under weighted round robin; otherwise it is ignored (§5.2.3, §3.4.4).
+  const wrr = ctrl.regs.arbitration() === ArbitrationMechanism.WEIGHTED_ROUND_ROBIN;
+  const priority = wrr ? qprio : 0;
   const base = req.qword(PRP1);
-  ctrl.createSq(qid, base, qsize + 1, cqid, qprio);
+  if (pc === PC_CONTIGUOUS) {
+    ctrl.createSq(qid, base, qsize + 1, cqid, priority);
+  } else {
+    const pages = walkQueuePages(ctrl, base, qsize + 1, SQE_SIZE);
+    if (typeof pages === "number") return pages;
+    // As for the CQ: createSq does the bookkeeping, then the page-list queue takes its place.
+    const first = pages.addresses[0];
+    ctrl.createSq(qid, first, qsize + 1, cqid, priority);
+    ctrl.sqs[qid] = new SubmissionQueue(qid, first, qsize + 1, cqid, priority, pages);
+  }
   const t = ctrl.port.trace;
   if (t.enabled) {
     t.emit({ type: "create_sq", addr: base, sqid: qid, cqid, qsize, qflags: cdw11 & 0xffff });
@@ -86,14 +151,30 @@ export function createIoSq(ctrl: NvmeController, req: Request): number {
   return 0;
 }
 
-/** Delete I/O Submission Queue (opcode 00h). */
+/**
+ * Delete I/O Submission Queue (opcode 00h). The engine forgets the queue and aborts what it can
+ * of the commands in flight; if any command fetched from the queue is still outstanding after
+ * that, the Delete completes once it has (see the module notes) and returns {@linkcode PENDING}.
+ */
 export function deleteIoSq(ctrl: NvmeController, req: Request): number {
   const qid = req.cdw(10) & 0xffff;
-  if (qid === 0 || !ctrl.sqs[qid]) return fail(Status.INVALID_QUEUE_IDENTIFIER);
+  const sq = ctrl.sqs[qid];
+  if (qid === 0 || !sq) return fail(Status.INVALID_QUEUE_IDENTIFIER);
   ctrl.deleteSq(qid);
   const t = ctrl.port.trace;
   if (t.enabled) t.emit({ type: "del_sq", qid });
-  return 0;
+  if (sq.outstanding.size === 0) return 0;
+  // The drain runs inside the last command's completion, before its CQE is written: complete
+  // the Delete on the next turn, unless the controller was reset in between.
+  const adminSq = ctrl.sqs[req.sqid];
+  sq.beginDeletion(() =>
+    ctrl.port.schedule(NEXT_TURN_NS, () => {
+      if (ctrl.sqs[req.sqid] !== adminSq) return;
+      req.status = 0;
+      ctrl.complete(req);
+    })
+  );
+  return PENDING;
 }
 
 /** Delete I/O Completion Queue (opcode 04h): refused while an SQ still posts to it. */

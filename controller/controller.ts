@@ -29,10 +29,11 @@ import { memoryPageSize } from "../spec/registers.ts";
 import { NvmOpcode } from "../spec/opcodes.ts";
 import { nvmeIdentity, type PciIdentity } from "../platform/identity.ts";
 import type { DevicePort, NvmeFunction, ResetKind } from "../platform/ports.ts";
+import type { EventHandle } from "../platform/scheduler.ts";
 import { type ControllerOptions, resolveOptions } from "./options.ts";
 import { RegisterFile, type RegisterHooks } from "./register_file.ts";
 import type { Request } from "./request.ts";
-import { HOST_RULES } from "./rules.ts";
+import { DEVICE_RULES, HOST_RULES } from "./rules.ts";
 import { mediaLatencyNs } from "./latency.ts";
 import { ADMIN_HANDLERS } from "./admin_handlers.ts";
 import { QueueEngine } from "./queue_engine.ts";
@@ -51,6 +52,7 @@ const CSTS_SHST_COMPLETE = 2 << 2;
 const CSTS_NSSRO = 1 << 4;
 const DNR = 1 << 14;
 const REGISTER_AREA_END = 0x1000;
+const FATAL_RULE = DEVICE_RULES.fatalStatus;
 /** MDTS = 0 means "no limit"; the bounce buffer is capped here. */
 const UNLIMITED_TRANSFER_BYTES = 32 * 1024 * 1024;
 /** AEC bit 8: Namespace Attribute Notices enabled. */
@@ -85,6 +87,9 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   #page = new Uint8Array(4096);
   #io = new Uint8Array(0);
   #hooks: RegisterHooks;
+  #readyTimer: EventHandle | null = null;
+  #resetTimer: EventHandle | null = null;
+  #shutdownTimer: EventHandle | null = null;
 
   /**
    * Creates a controller; every option has a documented default (see options.ts). Without a
@@ -236,13 +241,18 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   // ---- lifecycle (CC.EN, CC.SHN, NSSR, FLR, power loss) ----
 
   #enable(): void {
-    if (this.regs.csts & CSTS_RDY) {
-      this.hostViolation(HOST_RULES.reenableBeforeReadyClear, "CC.EN set while CSTS.RDY = 1");
+    if (this.#resetTimer !== null) {
+      // EN set again before RDY cleared: the reset in progress completes first (Base 2.1 §3.5.2).
+      if (this.regs.csts & CSTS_RDY) {
+        this.hostViolation(HOST_RULES.reenableBeforeReadyClear, "CC.EN set while CSTS.RDY = 1");
+      }
+      this.#completeReset();
     }
     const [sqSize, cqSize] = this.regs.adminQueueSizes();
     this.createCq(0, this.regs.acq, cqSize, true, 0);
     this.createSq(0, this.regs.asq, sqSize, 0, 0);
-    this.port.schedule(this.options.readyDelayNs, () => {
+    this.#readyTimer = this.port.schedule(this.options.readyDelayNs, () => {
+      this.#readyTimer = null;
       if (this.regs.enabled && !(this.regs.csts & CSTS_CFS)) {
         this.regs.setCsts(CSTS_RDY, CSTS_RDY);
         const t = this.port.trace;
@@ -258,18 +268,51 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
     this.regs.setCsts(CSTS_CFS, CSTS_CFS);
   }
 
+  /**
+   * Controller Fatal Status for an internal failure the controller cannot tie to one command (an
+   * SQE fetch or CQE post refused by the IOMMU, Base 2.1 §9 error recovery): the host must reset.
+   */
+  protected fatal(reason: string): void {
+    const t = this.port.trace;
+    if (t.enabled) t.emit({ type: "err_cfs" });
+    this.port.findings.report(FATAL_RULE, reason, this.port.functionIndex);
+    this.regs.setCsts(CSTS_CFS, CSTS_CFS);
+  }
+
   /** Controller-level reset state (Base 2.1 §3.7.2): queues, events, shadow config, features. */
   #resetControllerState(): void {
     this.resetQueueState();
     this.grantedIoQueues = { sq: 0, cq: 0 };
+    for (const timer of [this.#readyTimer, this.#shutdownTimer]) {
+      if (timer !== null) this.port.cancel(timer);
+    }
+    this.#readyTimer = null;
+    this.#shutdownTimer = null;
+  }
+
+  /** The end of a controller reset: RDY, CFS and SHST return to their reset values. */
+  #completeReset(): void {
+    if (this.#resetTimer !== null) this.port.cancel(this.#resetTimer);
+    this.#resetTimer = null;
+    this.regs.setCsts(CSTS_RDY | CSTS_CFS | CSTS_SHST_MASK, 0);
   }
 
   #disable(): void {
     this.#resetControllerState();
     const t = this.port.trace;
     if (t.enabled) t.emit({ type: "mmio_stopped" });
-    this.port.schedule(this.options.disableDelayNs, () => {
-      if (!this.regs.enabled) this.regs.setCsts(CSTS_RDY | CSTS_CFS | CSTS_SHST_MASK, 0);
+    if (this.#resetTimer !== null) this.port.cancel(this.#resetTimer);
+    this.#resetTimer = null;
+    // The host learns the reset finished when it reads RDY = 0. If RDY already reads 0 (the
+    // enable had failed, or never completed), the reset must look finished now; the delay only
+    // models RDY falling from 1.
+    if (!(this.regs.csts & CSTS_RDY)) {
+      this.#completeReset();
+      return;
+    }
+    this.#resetTimer = this.port.schedule(this.options.disableDelayNs, () => {
+      this.#resetTimer = null;
+      this.#completeReset();
     });
   }
 
@@ -279,7 +322,9 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
     if (t.enabled) t.emit({ type: "mmio_shutdown_set" });
     const o = this.options;
     const delay = abrupt ? Math.ceil(o.shutdownDelayNs / 10) : o.shutdownDelayNs;
-    this.port.schedule(delay, () => {
+    if (this.#shutdownTimer !== null) this.port.cancel(this.#shutdownTimer);
+    this.#shutdownTimer = this.port.schedule(delay, () => {
+      this.#shutdownTimer = null;
       // A normal shutdown makes cached data durable first (Base 2.1 §3.6.2).
       if (!abrupt) this.subsystem.flushAll();
       this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_COMPLETE);
@@ -294,6 +339,8 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   /** FLR or power loss: everything back to power-on state; a power loss also drops cached data. */
   reset(kind: ResetKind): void {
     this.#resetControllerState();
+    if (this.#resetTimer !== null) this.port.cancel(this.#resetTimer);
+    this.#resetTimer = null;
     this.regs.resetForSubsystem();
     if (kind === "power-loss") this.subsystem.powerLoss();
   }

@@ -171,7 +171,10 @@ Deno.test("controller: write then read returns the data; Identify Namespace matc
   // Out of range and inactive namespace.
   q.submit(Read.encode({ opcode: 2, cid: 3, nsid: 1, prp1: out, slba: 2_097_151, nlb: 1 }));
   assertEquals(q.wait().status, Status.LBA_OUT_OF_RANGE);
+  // NSID 2 is valid (≤ NN) but not attached: Invalid Field; NSID 0 is not valid at all.
   q.submit(Read.encode({ opcode: 2, cid: 4, nsid: 2, prp1: out, slba: 0, nlb: 0 }));
+  assertEquals(q.wait().status, Status.INVALID_FIELD);
+  q.submit(Read.encode({ opcode: 2, cid: 5, nsid: 0, prp1: out, slba: 0, nlb: 0 }));
   assertEquals(q.wait().status, Status.INVALID_NAMESPACE);
   assertEquals(r.machine.findings.all().length, 0);
 });

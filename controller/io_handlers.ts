@@ -16,6 +16,7 @@ import {
   writeUncorrectable,
   writeZeroes,
 } from "./nvm_io.ts";
+import { copy } from "./nvm_copy.ts";
 
 /** NVM I/O handlers by opcode. */
 export const IO_HANDLERS: ReadonlyMap<number, CommandHandler> = new Map<number, CommandHandler>([
@@ -27,4 +28,5 @@ export const IO_HANDLERS: ReadonlyMap<number, CommandHandler> = new Map<number, 
   [NvmOpcode.WRITE_ZEROES, writeZeroes],
   [NvmOpcode.DATASET_MANAGEMENT, datasetManagement],
   [NvmOpcode.VERIFY, verify],
+  [NvmOpcode.COPY, copy],
 ]);

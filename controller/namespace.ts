@@ -39,6 +39,7 @@ import {
 import { encodeNsDescriptorList, Nidt, type NsDescriptor } from "../spec/ns_descriptors.ts";
 import { Status } from "../spec/status.ts";
 import { MediaStore } from "./media.ts";
+import { COPY_MCL, COPY_MSRC, COPY_MSSRL } from "./nvm_copy.ts";
 
 /** One LBA format a namespace supports (reported as an LBAF entry of Identify Namespace). */
 export interface LbaFormatSpec {
@@ -305,6 +306,10 @@ export class Namespace {
         nmic: this.shared ? 1 << Nmic.SHARED : 0,
         dlfeat: DlfeatRead.ZEROES | (1 << Dlfeat.WRITE_ZEROES_DEALLOC),
         nvmcap: BigInt(this.#capBytes),
+        // Copy limits (NVM CS 1.1 §3.3.2), enforced by nvm_copy.ts.
+        mssrl: COPY_MSSRL,
+        mcl: COPY_MCL,
+        msrc: COPY_MSRC,
         nguid: this.nguid,
         eui64: this.eui64,
         lbaf: this.lbaFormats.map((f) => ({ ms: f.ms, ds: f.lbads, rp: f.rp ?? 0 })),

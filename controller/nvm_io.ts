@@ -1,42 +1,93 @@
 /**
  * NVM Command Set I/O commands (NVM Command Set 1.1 §3.3; Flush: Base 2.1 §7.2): Read, Write,
- * Compare, Verify, Write Zeroes, Write Uncorrectable, Dataset Management, Flush. Each checks, in
- * this order: the namespace is active on this controller (else Invalid Namespace or Format), the
- * LBA range lies inside the namespace (else LBA Out of Range), and the transfer fits MDTS (else
- * Invalid Field); then moves data and touches the media.
+ * Compare, Verify, Write Zeroes, Write Uncorrectable, Dataset Management, Flush. (Copy is
+ * `nvm_copy.ts`.)
+ *
+ * Status precedence, the same for every command: the namespace is active on this controller
+ * (else Invalid Namespace or Format), then command fields (e.g. Verify's PRACT), then the LBA
+ * range lies inside the namespace (else LBA Out of Range), then the transfer fits MDTS (else
+ * Invalid Field in Command), then the data pointer (PRP/SGL statuses, Data Transfer Error), then
+ * the media. Every failing status carries DNR as the status table says.
+ *
+ * Force Unit Access (CDW12 bit 30):
+ * - Write, Write Zeroes: the data is durable before completion.
+ * - Read, Compare, Verify: the controller first commits the addressed blocks to non-volatile media
+ *   and then reads them from there (NVM CS 1.1 §3.3.1/§3.3.4/§3.3.5). The media offers a
+ *   whole-namespace flush only, so FUA commits every cached block of the namespace — more than
+ *   the spec requires, never less.
+ *
+ * With `ctrl.noopIo` set every command is checked as usual and then completes without touching
+ * the media (Read transfers whatever the bounce buffer holds).
  *
  * @module
  */
 
-import { Status } from "../spec/status.ts";
+import { Status, statusInfo } from "../spec/status.ts";
 import { DSM_RANGE_SIZE } from "../spec/nvm_commands.ts";
 import { getU64, getUint } from "../spec/_bytes.ts";
-import { CACHED_WRITE, FUA_WRITE, READ_OK } from "./media.ts";
+import { CACHED_WRITE, FUA_WRITE, READ_OK, type WriteOptions } from "./media.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Request } from "./request.ts";
 
 const DNR = 1 << 14;
 const NSID_ALL = 0xffff_ffff;
+/** Byte offset of SLBA (CDW10–11) in the SQE. */
 const SLBA = 40;
+/** CDW12.NLB (bits 15:0, 0's based). */
+const NLB_MASK = 0xffff;
+/** CDW12.FUA. */
 const FUA = 1 << 30;
+/** CDW12.PRINFO bit 3 (CDW12 bit 29): Protection Information Action. */
+const PRACT = 1 << 29;
+/** Write Zeroes CDW12.DEAC. */
+const DEAC = 1 << 25;
+/** Dataset Management CDW10.NR (bits 7:0, 0's based). */
+const DSM_NR_MASK = 0xff;
+/** Dataset Management CDW11.AD. */
 const DSM_AD = 1 << 2;
+/** Offsets inside a Dataset Management range (NVM CS 1.1 §3.3.3.1). */
+const DSM_NLB_OFFSET = 4, DSM_SLBA_OFFSET = 8, DSM_NLB_BYTES = 4;
+
+/**
+ * A status from the data mover or the walkers with DNR set as the status table says: the walkers
+ * return bare status codes, and PRP/SGL errors are not retryable (Data Transfer Error is).
+ */
+export function transferStatus(status: number): number {
+  if (status === Status.SUCCESS) return status;
+  return statusInfo(status)?.dnr ? status | DNR : status;
+}
 
 /** The namespace a command addresses, or the status to fail it with. */
-function activeNamespace(ctrl: NvmeController, req: Request): Namespace | number {
-  return ctrl.activeNamespace(req.nsid) ?? (Status.INVALID_NAMESPACE | DNR);
+export function commandNamespace(ctrl: NvmeController, req: Request): Namespace | number {
+  const ns = ctrl.activeNamespace(req.nsid);
+  if (ns) return ns;
+  // NSID 0 or above NN is not a valid NSID: Invalid Namespace or Format. A valid NSID that is
+  // not attached here (inactive) is an Invalid Field (Base 2.1 §3.2.1.x NSID usage; QEMU agrees).
+  const valid = req.nsid !== 0 && req.nsid <= ctrl.namespaceCount();
+  return (valid ? Status.INVALID_FIELD : Status.INVALID_NAMESPACE) | DNR;
+}
+
+/** The media write mode FUA (CDW12 bit 30) asks for. */
+export function writeMode(req: Request): WriteOptions {
+  return req.cdw(12) & FUA ? FUA_WRITE : CACHED_WRITE;
 }
 
 /** Blocks addressed by an LBA command (CDW12.NLB is 0's based). */
 function blocksOf(req: Request): number {
-  return (req.cdw(12) & 0xffff) + 1;
+  return (req.cdw(12) & NLB_MASK) + 1;
+}
+
+/** Whether `count` blocks at `slba` lie inside the namespace. */
+export function inNamespace(ns: Namespace, slba: number, count: number): boolean {
+  return slba + count <= ns.nsze;
 }
 
 /** The namespace of an LBA command whose range lies inside it, or the status to fail with. */
 function lbaRange(ctrl: NvmeController, req: Request): Namespace | number {
-  const ns = activeNamespace(ctrl, req);
+  const ns = commandNamespace(ctrl, req);
   if (typeof ns === "number") return ns;
-  if (req.qword(SLBA) + blocksOf(req) > ns.nsze) return Status.LBA_OUT_OF_RANGE | DNR;
+  if (!inNamespace(ns, req.qword(SLBA), blocksOf(req))) return Status.LBA_OUT_OF_RANGE | DNR;
   return ns;
 }
 
@@ -48,7 +99,12 @@ function dataRange(ctrl: NvmeController, req: Request): Namespace | number {
   return ns;
 }
 
-/** Read (opcode 02h). */
+/** Read/Compare/Verify FUA: commit cached data before reading from non-volatile media. */
+function commitForFua(ns: Namespace, req: Request): void {
+  if (req.cdw(12) & FUA) ns.media.flush();
+}
+
+/** Read (opcode 02h); FUA reads committed data (see the module notes). */
 export function read(ctrl: NvmeController, req: Request): number {
   const ns = dataRange(ctrl, req);
   if (typeof ns === "number") return ns;
@@ -65,11 +121,13 @@ export function read(ctrl: NvmeController, req: Request): number {
       lba: req.qword(SLBA),
     });
   }
-  if (ctrl.noopIo) return ctrl.transfer.toHost(req, buf, bytes, ctrl.regs.pageSize());
-  if (ns.media.read(req.qword(SLBA), blocks, buf, 0) !== READ_OK) {
-    return Status.UNRECOVERED_READ_ERROR;
+  if (!ctrl.noopIo) {
+    commitForFua(ns, req);
+    if (ns.media.read(req.qword(SLBA), blocks, buf, 0) !== READ_OK) {
+      return Status.UNRECOVERED_READ_ERROR;
+    }
   }
-  return ctrl.transfer.toHost(req, buf, bytes, ctrl.regs.pageSize());
+  return transferStatus(ctrl.transfer.toHost(req, buf, bytes, ctrl.regs.pageSize()));
 }
 
 /** Write (opcode 01h): FUA (CDW12 bit 30) makes the data durable before completion. */
@@ -90,10 +148,9 @@ export function write(ctrl: NvmeController, req: Request): number {
       lba: req.qword(SLBA),
     });
   }
-  const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());
-  if (x) return x;
-  if (ctrl.noopIo) return 0;
-  ns.media.write(req.qword(SLBA), blocks, buf, 0, req.cdw(12) & FUA ? FUA_WRITE : CACHED_WRITE);
+  const x = transferStatus(ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize()));
+  if (x || ctrl.noopIo) return x;
+  ns.media.write(req.qword(SLBA), blocks, buf, 0, writeMode(req));
   return 0;
 }
 
@@ -103,30 +160,42 @@ export function compare(ctrl: NvmeController, req: Request): number {
   if (typeof ns === "number") return ns;
   const blocks = blocksOf(req), bytes = blocks * ns.blockSize;
   const buf = ctrl.ioBuffer(bytes);
-  const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());
-  if (x) return x;
+  const x = transferStatus(ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize()));
+  if (x || ctrl.noopIo) return x;
+  commitForFua(ns, req);
   const slba = req.qword(SLBA);
   if (ns.media.firstUncorrectable(slba, blocks) !== READ_OK) return Status.UNRECOVERED_READ_ERROR;
   return ns.media.compare(slba, blocks, buf, 0) ? 0 : Status.COMPARE_FAILURE | DNR;
 }
 
-/** Verify (opcode 0Ch): checks readability without transferring data. */
+/**
+ * Verify (opcode 0Ch): checks readability without transferring data, so MDTS does not apply.
+ * PRACT must be 0 (else Invalid Field in Command, NVM CS 1.1 §3.3.5, CDW12 PRINFO).
+ */
 export function verify(ctrl: NvmeController, req: Request): number {
-  const ns = lbaRange(ctrl, req);
+  const ns = commandNamespace(ctrl, req);
   if (typeof ns === "number") return ns;
-  const blocks = blocksOf(req);
-  if (ns.media.firstUncorrectable(req.qword(SLBA), blocks) !== READ_OK) {
-    return Status.UNRECOVERED_READ_ERROR;
-  }
+  if (req.cdw(12) & PRACT) return Status.INVALID_FIELD | DNR;
+  const blocks = blocksOf(req), slba = req.qword(SLBA);
+  if (!inNamespace(ns, slba, blocks)) return Status.LBA_OUT_OF_RANGE | DNR;
+  if (ctrl.noopIo) return 0;
+  commitForFua(ns, req);
+  if (ns.media.firstUncorrectable(slba, blocks) !== READ_OK) return Status.UNRECOVERED_READ_ERROR;
   return 0;
 }
 
-/** Write Zeroes (opcode 08h): no data transfer, so MDTS does not apply. */
+/**
+ * Write Zeroes (opcode 08h): no data transfer, so MDTS does not apply (no WZSL is reported).
+ * DEAC (CDW12 bit 25) deallocates the blocks, which read as zeros (DLFEAT 001b) and are durable
+ * at once; without DEAC the zeros go through the write cache unless FUA is set.
+ */
 export function writeZeroes(ctrl: NvmeController, req: Request): number {
   const ns = lbaRange(ctrl, req);
   if (typeof ns === "number") return ns;
-  const blocks = blocksOf(req);
-  ns.media.writeZeroes(req.qword(SLBA), blocks, req.cdw(12) & FUA ? FUA_WRITE : CACHED_WRITE);
+  if (ctrl.noopIo) return 0;
+  const slba = req.qword(SLBA), blocks = blocksOf(req);
+  if (req.cdw(12) & DEAC) ns.media.deallocate(slba, blocks);
+  else ns.media.writeZeroes(slba, blocks, writeMode(req));
   return 0;
 }
 
@@ -134,41 +203,50 @@ export function writeZeroes(ctrl: NvmeController, req: Request): number {
 export function writeUncorrectable(ctrl: NvmeController, req: Request): number {
   const ns = lbaRange(ctrl, req);
   if (typeof ns === "number") return ns;
+  if (ctrl.noopIo) return 0;
   ns.media.markUncorrectable(req.qword(SLBA), blocksOf(req));
   return 0;
 }
 
 /**
  * Dataset Management (opcode 09h): NR + 1 ranges of 16 bytes from the host; with AD every range
- * is deallocated. A range outside the namespace fails the whole command before any change.
+ * is deallocated. A range outside the namespace fails the whole command before any change. No
+ * processing limits (DMRL/DMRSL/DMSL) are reported, so none apply.
  */
 export function datasetManagement(ctrl: NvmeController, req: Request): number {
-  const ns = activeNamespace(ctrl, req);
+  const ns = commandNamespace(ctrl, req);
   if (typeof ns === "number") return ns;
-  const ranges = (req.cdw(10) & 0xff) + 1;
+  const ranges = (req.cdw(10) & DSM_NR_MASK) + 1;
   const bytes = ranges * DSM_RANGE_SIZE;
   const buf = ctrl.ioBuffer(bytes);
-  const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());
+  const x = transferStatus(ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize()));
   if (x) return x;
   // Range i: CATTR (u32), NLB (u32, not 0's based), SLBA (u64) — NVM CS 1.1 §3.3.3.1.
-  const nlbAt = (i: number) => getUint(buf, i * DSM_RANGE_SIZE + 4, 4);
-  const slbaAt = (i: number) => getU64(buf, i * DSM_RANGE_SIZE + 8);
+  const nlbAt = (i: number) => getUint(buf, i * DSM_RANGE_SIZE + DSM_NLB_OFFSET, DSM_NLB_BYTES);
+  const slbaAt = (i: number) => getU64(buf, i * DSM_RANGE_SIZE + DSM_SLBA_OFFSET);
   for (let i = 0; i < ranges; i++) {
-    if (slbaAt(i) + nlbAt(i) > ns.nsze) return Status.LBA_OUT_OF_RANGE | DNR;
+    if (!inNamespace(ns, slbaAt(i), nlbAt(i))) return Status.LBA_OUT_OF_RANGE | DNR;
   }
-  if (!(req.cdw(11) & DSM_AD)) return 0; // IDR/IDW are hints only
+  if (!(req.cdw(11) & DSM_AD) || ctrl.noopIo) return 0; // IDR/IDW are hints only
   for (let i = 0; i < ranges; i++) if (nlbAt(i) > 0) ns.media.deallocate(slbaAt(i), nlbAt(i));
   return 0;
 }
 
-/** Flush (opcode 00h): NSID FFFFFFFFh flushes every namespace (advertised in VWC). */
+/**
+ * Flush (opcode 00h, Base 2.1 §7.2). NSID FFFFFFFFh (advertised in VWC bits 2:1) flushes every
+ * namespace attached to this controller; NSID 0 and other invalid or inactive NSIDs are Invalid
+ * Namespace or Format.
+ */
 export function flush(ctrl: NvmeController, req: Request): number {
   if (req.nsid === NSID_ALL) {
-    ctrl.subsystem.flushAll();
+    if (ctrl.noopIo) return 0;
+    for (const nsid of ctrl.subsystem.activeNamespaces(ctrl.options.cntlid)) {
+      ctrl.subsystem.namespace(nsid)?.media.flush();
+    }
     return 0;
   }
-  const ns = activeNamespace(ctrl, req);
+  const ns = commandNamespace(ctrl, req);
   if (typeof ns === "number") return ns;
-  ns.media.flush();
+  if (!ctrl.noopIo) ns.media.flush();
   return 0;
 }

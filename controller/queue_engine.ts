@@ -93,6 +93,8 @@ export abstract class QueueEngine {
   protected abstract mediaLatency(req: Request): number;
   /** Called for every completion with an error status, before it is posted. */
   protected abstract recordFailure(req: Request): void;
+  /** Enters Controller Fatal Status for a failure no command can report. */
+  protected abstract fatal(reason: string): void;
 
   /** Records a host-obligation finding. */
   hostViolation(rule: HostRule, message: string): void {
@@ -189,11 +191,12 @@ export abstract class QueueEngine {
     const burst = arbitrationBurst(
       this.features.get(FeatureId.ARBITRATION) ?? this.options.arbitrationBurst,
     );
-    for (;;) {
+    // Every iteration consumes an SQ entry, or the controller turns fatal and the pass ends.
+    while (!(this.regs.csts & CSTS_CFS)) {
       const sq = this.arbiter.next(this.sqs, this.#ready, ams);
       if (!sq) break;
       for (let b = 0; b < burst && this.#ready(sq); b++) {
-        this.#fetch(sq);
+        if (!this.#fetch(sq)) return;
         if (shadow && sq.id !== 0 && this.options.eventIdxPolicy === "interrupt") {
           // Publish what we have seen, then look again: a tail written between our read and
           // the EventIdx update is picked up here instead of waiting for an MMIO that the
@@ -226,9 +229,15 @@ export abstract class QueueEngine {
     this.#pass();
   }
 
-  #fetch(sq: SubmissionQueue): void {
+  /** Fetches and runs the entry at the SQ head; false when the controller turned fatal. */
+  #fetch(sq: SubmissionQueue): boolean {
     const req = this.#requests.take();
-    this.port.dmaRead(sq.headAddress(), req.sqe, 0, req.sqe.length);
+    if (!this.port.dmaRead(sq.headAddress(), req.sqe, 0, req.sqe.length)) {
+      // The SQ slot is not readable: no command (and no CID) can be reported, so this is fatal.
+      this.#requests.give(req);
+      this.fatal(`SQ ${sq.id} entry ${sq.head} at 0x${sq.headAddress().toString(16)} not readable`);
+      return false;
+    }
     sq.advanceHead();
     req.sq = sq;
     req.sqid = sq.id;
@@ -255,13 +264,14 @@ export abstract class QueueEngine {
       req.status = Status.CID_CONFLICT | DNR;
       req.sq = null; // not entered in `outstanding`: completing it must not free the first user
       this.#finish(req);
-      return;
+      return true;
     }
     sq.outstanding.add(req.cid);
     const status = this.execute(req);
-    if (status === PENDING) return;
+    if (status === PENDING) return true;
     req.status = status;
     this.complete(req);
+    return true;
   }
 
   /** Completes a request after the command and media latency (immediately when both are 0). */
@@ -321,7 +331,9 @@ export abstract class QueueEngine {
     }
     // Every error completion goes to the Error Information log (Base 2.1 §5.1.12.1.2).
     if (req.status & STATUS_CODE_MASK) this.recordFailure(req);
-    cq.post(this.port, this.#cqeScratch, req.status);
+    if (!cq.post(this.port, this.#cqeScratch, req.status)) {
+      this.fatal(`CQ ${cq.id}: completion for CID ${req.cid} could not be written`);
+    }
     this.port.counters.completion();
     this.#requests.give(req);
     if (!cq.interruptsEnabled) return;

@@ -3,11 +3,26 @@
  * the phase tag, and CQE posting with back-pressure — a CQE is never written into a slot the host
  * has not released, so a full CQ holds completions back instead of overwriting (§3.3.1.5).
  *
- * @example
+ * A queue is either physically contiguous (slot `i` at `base + i × entry size`) or, when CAP.CQR
+ * is 0 and the host created it with CDW11.PC = 0, spread over the memory pages of a PRP list
+ * (§5.2.2, §5.2.3): slot `i` is then in page `⌊i × entry size / page size⌋` of
+ * {@linkcode QueuePageList}. Entry sizes (64 and 16 bytes) divide every memory page size, so an
+ * entry never straddles two pages.
+ *
+ * @example A contiguous CQ
  * ```ts
  * import { CompletionQueue } from "./queues.ts";
  * const cq = new CompletionQueue(1, 0x10000, 4, true, 1);
  * if (cq.phase !== 1 || cq.isFull()) throw new Error();
+ * ```
+ *
+ * @example An SQ over two non-adjacent 4 KiB pages: slot 64 starts the second page
+ * ```ts
+ * import { SubmissionQueue } from "./queues.ts";
+ * const pages = { addresses: Float64Array.of(0x9000, 0x3000), pageSize: 4096 };
+ * const sq = new SubmissionQueue(1, 0x9000, 128, 1, 0, pages);
+ * for (let i = 0; i < 64; i++) sq.advanceHead();
+ * if (sq.headAddress() !== 0x3000) throw new Error();
  * ```
  *
  * @module
@@ -16,7 +31,96 @@
 import { CQE_SIZE, CQE_STATUS_OFFSET } from "../spec/cqe.ts";
 import { SQE_SIZE } from "../spec/sqe.ts";
 import { ringFull, ringNext } from "../spec/ring.ts";
-import type { DevicePort } from "../platform/ports.ts";
+
+/**
+ * What posting a CQE needs from the machine: a DMA write that returns false when refused.
+ * `DevicePort` (platform/ports.ts) satisfies it as it is; tests pass a recorder.
+ */
+export interface DmaWriter {
+  /** Writes `length` bytes of `src[srcOffset…]` to host `addr`; false when the DMA is refused. */
+  dmaWrite(addr: number, src: Uint8Array, srcOffset?: number, length?: number): boolean;
+}
+
+/**
+ * The memory pages of a physically non-contiguous queue (CAP.CQR = 0, CDW11.PC = 0): the page
+ * addresses the queue's PRP list named, in queue order, and the memory page size (CC.MPS).
+ */
+export interface QueuePageList {
+  /** Host address of each memory page of the queue (each a multiple of `pageSize`). */
+  readonly addresses: Float64Array;
+  /** Memory page size in bytes: `2^(12 + CC.MPS)`. */
+  readonly pageSize: number;
+}
+
+/** Thrown when a page list cannot hold the queue it is given for (a harness bug). */
+export class QueueLayoutError extends RangeError {
+  /** Creates the error; the message says what the page list lacks. */
+  constructor(message: string) {
+    super(message);
+    this.name = "QueueLayoutError";
+  }
+}
+
+/** Slot addressing shared by both queue kinds: contiguous, or through a page list. */
+class SlotMap {
+  readonly #base: number;
+  readonly #entrySize: number;
+  readonly #pages: Float64Array | null;
+  readonly #slotsPerPage: number;
+
+  constructor(base: number, size: number, entrySize: number, pages?: QueuePageList) {
+    this.#base = base;
+    this.#entrySize = entrySize;
+    this.#pages = pages ? pages.addresses : null;
+    this.#slotsPerPage = pages ? pages.pageSize / entrySize : 0;
+    if (!pages) return;
+    if (!Number.isInteger(this.#slotsPerPage) || this.#slotsPerPage < 1) {
+      throw new QueueLayoutError(
+        `page size ${pages.pageSize} is not a multiple of the ${entrySize}-byte entry`,
+      );
+    }
+    const needed = Math.ceil(size / this.#slotsPerPage);
+    if (pages.addresses.length < needed) {
+      throw new QueueLayoutError(
+        `${size} entries of ${entrySize} bytes need ${needed} pages of ${pages.pageSize} bytes, ` +
+          `the page list has ${pages.addresses.length}: walk the whole PRP list first`,
+      );
+    }
+  }
+
+  address(slot: number): number {
+    const pages = this.#pages;
+    if (pages === null) return this.#base + slot * this.#entrySize;
+    const n = this.#slotsPerPage;
+    const page = Math.floor(slot / n);
+    return pages[page] + (slot - page * n) * this.#entrySize;
+  }
+}
+
+/**
+ * CIDs fetched from one SQ and not yet completed. A plain `Set<number>` to its users, plus a hook
+ * for Delete I/O Submission Queue: {@linkcode SubmissionQueue.beginDeletion} is told when the
+ * last outstanding command of a queue being deleted completes.
+ */
+export class OutstandingCommands extends Set<number> {
+  #onEmpty: (() => void) | null = null;
+
+  /** Removes `cid`; runs the drain hook (once) when that empties the set. */
+  override delete(cid: number): boolean {
+    const removed = super.delete(cid);
+    if (removed && this.size === 0 && this.#onEmpty) {
+      const fn = this.#onEmpty;
+      this.#onEmpty = null;
+      fn();
+    }
+    return removed;
+  }
+
+  /** Calls `fn` once when the set becomes empty (the caller checked it is not empty now). */
+  onDrained(fn: () => void): void {
+    this.#onEmpty = fn;
+  }
+}
 
 /** A Submission Queue as the controller sees it. */
 export class SubmissionQueue {
@@ -25,15 +129,19 @@ export class SubmissionQueue {
   /** Tail: last value the host wrote to the tail doorbell. */
   tail = 0;
   /** Commands fetched from this SQ and not yet completed, by CID (for CID conflict checks). */
-  readonly outstanding: Set<number> = new Set();
+  readonly outstanding: OutstandingCommands = new OutstandingCommands();
+  readonly #slots: SlotMap;
+  #deleting = false;
 
   /**
    * Creates an SQ.
    * @param id Queue identifier (0 = admin).
-   * @param base Host address of slot 0 (physically contiguous).
+   * @param base Host address of slot 0 (the first page's address for a page-list queue).
    * @param size Number of slots (QSIZE + 1).
    * @param cqid The completion queue it posts to.
-   * @param priority Weighted round robin class (0 urgent … 3 low).
+   * @param priority Weighted round robin class (QPRIO: 0 urgent … 3 low); 0 when the host
+   *   created the queue under round robin (CC.AMS = 0), where QPRIO is ignored (§5.2.3).
+   * @param pages The queue's memory pages when it is not physically contiguous (PC = 0).
    */
   constructor(
     readonly id: number,
@@ -41,21 +149,43 @@ export class SubmissionQueue {
     readonly size: number,
     readonly cqid: number,
     readonly priority = 0,
-  ) {}
+    pages?: QueuePageList,
+  ) {
+    this.#slots = new SlotMap(base, size, SQE_SIZE, pages);
+  }
 
-  /** True when fetched entries remain between head and tail. */
+  /**
+   * True when entries remain between head and tail and the queue may be fetched from (not once
+   * its deletion has begun).
+   */
   hasWork(): boolean {
-    return this.head !== this.tail;
+    return !this.#deleting && this.head !== this.tail;
   }
 
   /** Host address of the slot at `head`. */
   headAddress(): number {
-    return this.base + this.head * SQE_SIZE;
+    return this.#slots.address(this.head);
   }
 
   /** Consumes the entry at `head`. */
   advanceHead(): void {
     this.head = ringNext(this.head, this.size);
+  }
+
+  /** True once {@linkcode beginDeletion} was called: the queue is no longer fetched from. */
+  get deleting(): boolean {
+    return this.#deleting;
+  }
+
+  /**
+   * Delete I/O Submission Queue with commands in flight (Base 2.1 §5.2.6): stops fetching and
+   * calls `onDrained` once every command already fetched from this queue has completed (at once
+   * when none is outstanding). The caller removes the queue and completes the Delete then.
+   */
+  beginDeletion(onDrained: () => void): void {
+    this.#deleting = true;
+    if (this.outstanding.size === 0) onDrained();
+    else this.outstanding.onDrained(onDrained);
   }
 }
 
@@ -71,14 +201,16 @@ export class CompletionQueue {
   readonly sqs: Set<number> = new Set();
   /** Commands fetched for this CQ whose completion is not yet posted (reserve a slot each). */
   inFlight = 0;
+  readonly #slots: SlotMap;
 
   /**
    * Creates a CQ.
    * @param id Queue identifier (0 = admin).
-   * @param base Host address of slot 0.
+   * @param base Host address of slot 0 (the first page's address for a page-list queue).
    * @param size Number of slots (QSIZE + 1).
    * @param interruptsEnabled CDW11.IEN.
    * @param vector CDW11.IV: the MSI-X vector.
+   * @param pages The queue's memory pages when it is not physically contiguous (PC = 0).
    */
   constructor(
     readonly id: number,
@@ -86,7 +218,10 @@ export class CompletionQueue {
     readonly size: number,
     readonly interruptsEnabled: boolean,
     readonly vector: number,
-  ) {}
+    pages?: QueuePageList,
+  ) {
+    this.#slots = new SlotMap(base, size, CQE_SIZE, pages);
+  }
 
   /** True when posting one more entry would overwrite one the host has not consumed. */
   isFull(): boolean {
@@ -98,14 +233,19 @@ export class CompletionQueue {
     return this.tail >= this.head ? this.tail - this.head : this.tail + this.size - this.head;
   }
 
+  /** Host address of the slot at `tail` (where the next CQE goes). */
+  tailAddress(): number {
+    return this.#slots.address(this.tail);
+  }
+
   /**
    * Writes one CQE at the tail with the current phase and advances the tail. The caller checked
    * `isFull()` first. The status word (with the phase tag) is written last, after the rest of
    * the entry, so a host polling the phase never sees a half-written entry.
    * Returns false when the DMA was refused (the entry is then lost, as on real hardware).
    */
-  post(port: DevicePort, scratch: Uint8Array, status: number): boolean {
-    const addr = this.base + this.tail * CQE_SIZE;
+  post(port: DmaWriter, scratch: Uint8Array, status: number): boolean {
+    const addr = this.tailAddress();
     const phased = ((status << 1) | this.phase) & 0xffff;
     scratch[CQE_STATUS_OFFSET] = 0;
     scratch[CQE_STATUS_OFFSET + 1] = 0;

@@ -52,6 +52,8 @@ export interface RegisterHooks {
 const CC_LOCKED_MASK = 0x0000_3ff0; // CSS 6:4, MPS 10:7, AMS 13:11
 const CC_WRITABLE_MASK = 0x01ff_fff1; // EN, CSS, MPS, AMS, SHN, IOSQES, IOCQES, CRIME
 const CSTS_NSSRO = 1 << 4;
+const SHN_NORMAL = 1;
+const SHN_ABRUPT = 2;
 const REGISTERS_64 = new Set<number>([R.CAP, R.ASQ, R.ACQ, R.BPMBL, R.CMBMSC]);
 
 /** Register values; the controller reads CSTS bits through the setters below. */
@@ -226,7 +228,10 @@ export class RegisterFile {
       hooks.disable();
     } else if (en) {
       const oldShn = field32(old, 14, 15), shn = field32(next, 14, 15);
-      if (shn !== oldShn && shn !== 0) hooks.shutdown(shn === 2);
+      // SHN = 11b is reserved: no shutdown is requested.
+      if (shn !== oldShn && (shn === SHN_NORMAL || shn === SHN_ABRUPT)) {
+        hooks.shutdown(shn === SHN_ABRUPT);
+      }
     }
   }
 

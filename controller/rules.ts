@@ -112,6 +112,18 @@ export const HOST_RULES = {
   ),
 } as const;
 
+/** Findings the controller records about itself (device side). */
+export const DEVICE_RULES = {
+  /** The controller entered Controller Fatal Status for an internal failure. */
+  fatalStatus: Object.freeze({
+    id: "controller.fatal_status",
+    side: "device",
+    severity: "error",
+    section: "Base 2.1 §9 (error reporting and recovery: Controller Fatal Status)",
+    summary: "the controller set CSTS.CFS: it could not fetch a command or post a completion",
+  }) as FindingRule,
+} as const;
+
 /** The rules as a list, in the order above. */
 export const HOST_RULE_LIST: readonly HostRule[] = Object.values(HOST_RULES);
 
