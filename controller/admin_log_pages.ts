@@ -31,7 +31,7 @@ import { AdminOpcode, NvmOpcode } from "../spec/opcodes.ts";
 import { KELVIN_OFFSET, SMART_LOG_SIZE, SmartLog } from "../spec/smart_log.ts";
 import { Status } from "../spec/status.ts";
 import { setUint } from "../spec/_bytes.ts";
-import type { CommandHandler, NvmeController } from "./controller.ts";
+import type { NvmeController } from "./controller.ts";
 import { ADMIN_HANDLERS } from "./admin_handlers.ts";
 import { IO_HANDLERS } from "./io_handlers.ts";
 import type { Request } from "./request.ts";

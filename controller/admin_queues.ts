@@ -30,6 +30,7 @@ import type { NvmeController } from "./controller.ts";
 import { PrpWalker, SegmentList } from "./prp_walker.ts";
 import { CompletionQueue, type QueuePageList, SubmissionQueue } from "./queues.ts";
 import { PENDING, type Request } from "./request.ts";
+import { HOST_RULES } from "./rules.ts";
 
 const DNR = 1 << 14;
 /** Byte offset of PRP Entry 1 in the SQE. */
@@ -57,7 +58,10 @@ function checkQueueShape(ctrl: NvmeController, req: Request, qsize: number, pc: 
   if (pc !== PC_CONTIGUOUS && ctrl.options.cqr) return fail(Status.INVALID_FIELD);
   // PRP1 — the contiguous queue's base or the PRP List pointer — has offset 0h (§5.2.2/§5.2.3).
   const prp1 = req.qword(PRP1);
-  if (prp1 === 0 || prp1 % ctrl.regs.pageSize() !== 0) return fail(Status.PRP_OFFSET_INVALID);
+  if (prp1 === 0 || prp1 % ctrl.regs.pageSize() !== 0) {
+    ctrl.hostViolation(HOST_RULES.queueBase, `queue base 0x${prp1.toString(16)}`);
+    return fail(Status.PRP_OFFSET_INVALID);
+  }
   return 0;
 }
 
@@ -75,6 +79,12 @@ function walkQueuePages(
   const bytes = entries * entrySize;
   const out = new SegmentList(Math.ceil(bytes / pageSize), { coalesce: false });
   const status = new PrpWalker(ctrl.port).walkQueue(prp1, bytes, pageSize, out);
+  if (status === Status.PRP_OFFSET_INVALID) {
+    ctrl.hostViolation(
+      HOST_RULES.queueBase,
+      `queue PRP list at 0x${prp1.toString(16)}: an entry has an offset`,
+    );
+  }
   if (status !== Status.SUCCESS) return fail(status);
   return { addresses: out.addr.slice(0, out.count), pageSize };
 }

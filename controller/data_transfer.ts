@@ -8,7 +8,8 @@
  */
 
 import { Psdt } from "../spec/sqe.ts";
-import { Status } from "../spec/status.ts";
+import { Status, statusName } from "../spec/status.ts";
+import { HOST_RULES } from "./rules.ts";
 import type { DataDirection } from "../spec/opcodes.ts";
 import type { DevicePort } from "../platform/ports.ts";
 import { PrpWalker, SegmentList } from "./prp_walker.ts";
@@ -19,6 +20,17 @@ const DNR = 1 << 14;
 const PRP1 = 24;
 const PRP2 = 32;
 const PSDT_SHIFT = 6;
+const STATUS_CODE_MASK = 0x7ff;
+/** Statuses that mean the data pointer itself was malformed (recorded as host findings). */
+const DATA_POINTER_STATUSES: ReadonlySet<number> = new Set([
+  Status.PRP_OFFSET_INVALID,
+  Status.INVALID_SGL_SEGMENT_DESCRIPTOR,
+  Status.INVALID_SGL_DESCRIPTOR_COUNT,
+  Status.DATA_SGL_LENGTH_INVALID,
+  Status.SGL_DESCRIPTOR_TYPE_INVALID,
+  Status.SGL_DATA_BLOCK_GRANULARITY_INVALID,
+  Status.SGL_OFFSET_INVALID,
+]);
 
 /** The controller's data mover. */
 export class DataTransfer {
@@ -36,6 +48,23 @@ export class DataTransfer {
 
   /** Walks the data pointer of `req` for `length` bytes; 0 or a status. */
   #walk(req: Request, length: number, pageSize: number, direction: DataDirection): number {
+    const status = this.#walkPointer(req, length, pageSize, direction);
+    // A malformed data pointer is the host's mistake: record it (Data Transfer Errors are
+    // recorded by the platform as the DMA faults that caused them).
+    if (DATA_POINTER_STATUSES.has(status & STATUS_CODE_MASK)) {
+      const f = this.#port.findings;
+      f.report(
+        HOST_RULES.dataPointer,
+        `${statusName(status)}: opcode 0x${
+          req.opcode.toString(16)
+        } CID ${req.cid} on SQ ${req.sqid}`,
+        this.#port.functionIndex,
+      );
+    }
+    return status;
+  }
+
+  #walkPointer(req: Request, length: number, pageSize: number, direction: DataDirection): number {
     const psdt = req.sqe[1] >>> PSDT_SHIFT;
     this.#segments.clear();
     if (psdt === Psdt.PRP) {

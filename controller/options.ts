@@ -146,6 +146,8 @@ export function resolveOptions(partial: Partial<ControllerOptions> = {}): Contro
   check(o.msixVectors >= 1 && o.msixVectors <= 2048, "msixVectors must be 1..2048");
   check(o.mdts >= 0 && o.mdts <= 255, "mdts must be 0..255");
   check(o.aerl >= 0 && o.aerl <= 255, "aerl must be 0..255");
+  check(o.shadowPollIntervalNs > 0, "shadowPollIntervalNs must be > 0");
+  validateLatencyModel(o.latency);
   check(
     o.serial.length <= 20 && o.model.length <= 40 && o.firmware.length <= 8,
     "serial/model/firmware too long (20/40/8)",

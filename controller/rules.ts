@@ -75,6 +75,20 @@ export const HOST_RULES = {
     "a command identifier was reused while a command with it was outstanding on that SQ",
     "complete the new command with Command ID Conflict",
   ),
+  /** A PRP or SGL data pointer that breaks the layout rules. */
+  dataPointer: rule(
+    "data_pointer.invalid",
+    "Base 2.1 §4.3 (PRP entries and lists) and §4.4 (SGL descriptors)",
+    "a command's PRP or SGL data pointer broke the layout rules (offsets, descriptor types, lengths)",
+    "complete the command with the matching status (PRP Offset Invalid, an SGL status)",
+  ),
+  /** A queue base address that is zero or not aligned to the memory page size. */
+  queueBase: rule(
+    "queue.base_alignment",
+    "Base 2.1 §5.2.2 / §5.2.3 (PRP Entry 1: a contiguous queue starts on a page boundary)",
+    "an I/O queue was created at an address that is zero or not memory-page aligned",
+    "fail the create with PRP Offset Invalid",
+  ),
   /** CC fields other than EN/SHN changed while enabled. */
   ccChangedWhileEnabled: rule(
     "cc.changed_while_enabled",

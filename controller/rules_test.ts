@@ -5,7 +5,7 @@ Deno.test("host rules: ids are unique, in group.rule form, each cites a section"
   const ids = HOST_RULE_LIST.map((r) => r.id);
   assertEquals(new Set(ids).size, ids.length);
   for (const r of HOST_RULE_LIST) {
-    assert(/^[a-z]+\.[a-z_]+$/.test(r.id), r.id);
+    assert(/^[a-z_]+\.[a-z_]+$/.test(r.id), r.id);
     assert(/§/.test(r.section) && r.reaction.length > 0, r.id);
     assertEquals(r.side, "host");
   }
