@@ -1,8 +1,11 @@
 /**
- * Set Features / Get Features (Base 2.1 §5.1.25, §5.1.11) for the dword features spec/ defines.
- * Nothing is saveable (SV = 1 → Feature Identifier Not Saveable; SEL = saved returns the default),
- * Number of Queues may be set once per reset before any I/O queue exists, and every value is
- * checked against what the controller has (power states, vectors, the write cache).
+ * Set Features / Get Features (Base 2.1 §5.1.25, §5.1.11) for every feature spec/ defines: the
+ * dword features here, the three with a data structure (APST 0Ch, Host Memory Buffer 0Dh,
+ * Timestamp 0Eh) in admin_features_data.ts. Nothing is saveable (SV = 1 → Feature Identifier Not
+ * Saveable; SEL = saved returns the default), every feature is changeable (SEL = supported
+ * capabilities), Number of Queues may be set once per reset before any I/O queue exists, and
+ * every value is checked against what the controller has (power states, vectors, the write
+ * cache).
  *
  * @module
  */
@@ -12,6 +15,7 @@ import { FeatureId } from "../spec/features.ts";
 import { Status } from "../spec/status.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Request } from "./request.ts";
+import { DATA_FEATURE_DEFAULTS, getDataFeature, setDataFeature } from "./admin_features_data.ts";
 
 const DNR = 1 << 14;
 const SV = 1 << 31;
@@ -19,7 +23,7 @@ const SV = 1 << 31;
 const DEFAULT_TMPTH = 0x157;
 const ZEROS_BASED_ALL = 0xffff;
 
-/** The features this controller implements and their defaults. */
+/** The features this controller implements and their default DW0 (data features included). */
 export function defaultFeatures(ctrl: NvmeController): Map<number, number> {
   const max = ctrl.options.maxIoQueuePairs - 1;
   return new Map<number, number>([
@@ -35,6 +39,7 @@ export function defaultFeatures(ctrl: NvmeController): Map<number, number> {
     [FeatureId.ASYNC_EVENT_CONFIG, 0],
     [FeatureId.KEEP_ALIVE_TIMER, 0],
     [FeatureId.HOST_THERMAL_MANAGEMENT, 0],
+    ...DATA_FEATURE_DEFAULTS,
   ]);
 }
 
@@ -56,6 +61,7 @@ export function setFeatures(ctrl: NvmeController, req: Request): number {
       cdw11: value,
     });
   }
+  if (DATA_FEATURE_DEFAULTS.has(fid)) return setDataFeature(ctrl, req, fid);
   switch (fid) {
     case FeatureId.NUMBER_OF_QUEUES: {
       if (ctrl.hasIoQueues()) return Status.COMMAND_SEQUENCE_ERROR | DNR;
@@ -99,6 +105,11 @@ export function getFeatures(ctrl: NvmeController, req: Request): number {
   const t = ctrl.port.trace;
   if (t.enabled) {
     t.emit({ type: "getfeat", cid: req.cid, nsid: req.nsid, fid, sel, cdw11: req.cdw(11) });
+  }
+  if (DATA_FEATURE_DEFAULTS.has(fid) && sel !== FeatureSelect.SUPPORTED_CAPABILITIES) {
+    return sel <= FeatureSelect.SAVED
+      ? getDataFeature(ctrl, req, fid, sel)
+      : Status.INVALID_FIELD | DNR;
   }
   switch (sel) {
     case FeatureSelect.CURRENT:

@@ -13,6 +13,7 @@ import { ControllerList, CTRL_LIST_ENTRIES } from "../spec/ns_list.ts";
 import { Status } from "../spec/status.ts";
 import { setUint } from "../spec/_bytes.ts";
 import { ERROR_LOG_ENTRIES } from "./admin_log_pages.ts";
+import { HMMIN, HMPRE } from "./admin_features_data.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Request } from "./request.ts";
 
@@ -28,6 +29,8 @@ const RAB = 6;
 /** SQES/CQES: required and maximum entry sizes, log2 (64 B and 16 B only). */
 const SQES = 0x66, CQES = 0x44;
 const CNTRLTYPE_IO = 1;
+/** APSTA bit 0: Autonomous Power State Transitions supported. */
+const APSTA_SUPPORTED = 1;
 const NVME_OUI = new Uint8Array([0x00, 0x54, 0x52]);
 
 /** Builds the Identify Controller data structure for `ctrl` into `out` (4096 bytes). */
@@ -40,7 +43,8 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
   // Commands Supported and Effects log; NUMDU and LPOL/LPOU honoured. SMART is controller-wide.
   const lpa = bit(Lpa.CMD_EFFECTS) | bit(Lpa.EXTENDED);
   const oncs = bit(Oncs.COMPARE) | bit(Oncs.WRITE_UNCORRECTABLE) | bit(Oncs.DSM) |
-    bit(Oncs.WRITE_ZEROES) | bit(Oncs.VERIFY) | bit(Oncs.COPY);
+    bit(Oncs.WRITE_ZEROES) | bit(Oncs.VERIFY) | bit(Oncs.COPY) |
+    bit(Oncs.TIMESTAMP); // Timestamp feature (admin_features_data.ts)
   // OCFS bit 0: Copy source range descriptor format 0h.
   const ocfs = 1 << 0;
   // VWC bits 2:1 = 11b: Flush with NSID FFFFFFFFh is supported.
@@ -65,6 +69,9 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
     frmw: 0x03, // one slot, slot 1 read-only
     lpa,
     elpe: ERROR_LOG_ENTRIES - 1,
+    apsta: APSTA_SUPPORTED, // Autonomous Power State Transition feature (0Ch)
+    hmpre: HMPRE, // Host Memory Buffer (0Dh), 4 KiB units
+    hmmin: HMMIN,
     // Required with Namespace Management (Base 2.1 §5.1.13.2.1 TNVMCAP/UNVMCAP).
     tnvmcap: BigInt(ctrl.subsystem.totalCapacityBytes),
     unvmcap: BigInt(ctrl.subsystem.unallocatedCapacityBytes),
