@@ -86,6 +86,10 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
 
   #page = new Uint8Array(4096);
   #io = new Uint8Array(0);
+  /** The last view `ioBuffer` returned (commands of one size reuse it instead of a new view). */
+  #ioView = new Uint8Array(0);
+  /** MDTS in bytes, fixed by the options: computed once, not per command. */
+  readonly #maxTransfer: number;
   #hooks: RegisterHooks;
   #readyTimer: EventHandle | null = null;
   #resetTimer: EventHandle | null = null;
@@ -99,6 +103,9 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
     const o = resolveOptions(options);
     super(o, new RegisterFile(o));
     this.noopIo = o.noopIo;
+    this.#maxTransfer = o.mdts === 0
+      ? UNLIMITED_TRANSFER_BYTES
+      : 2 ** o.mdts * memoryPageSize(o.mpsmin);
     this.subsystem = subsystem ?? new NvmSubsystem({ serial: o.serial, model: o.model });
     this.subsystem.registerController({
       cntlid: o.cntlid,
@@ -135,16 +142,16 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
 
   /** The I/O bounce buffer, grown (once) to at least `bytes`. */
   ioBuffer(bytes: number): Uint8Array {
+    if (this.#ioView.length === bytes) return this.#ioView;
     if (this.#io.length < bytes) {
-      this.#io = new Uint8Array(Math.max(bytes, this.maxTransferBytes()));
+      this.#io = new Uint8Array(Math.max(bytes, this.#maxTransfer));
     }
-    return this.#io.subarray(0, bytes);
+    return this.#ioView = this.#io.subarray(0, bytes);
   }
 
   /** MDTS in bytes: `2^MDTS` pages of CAP.MPSMIN (MDTS 0 = no limit; capped at 32 MiB here). */
   maxTransferBytes(): number {
-    const mdts = this.options.mdts;
-    return mdts === 0 ? UNLIMITED_TRANSFER_BYTES : 2 ** mdts * memoryPageSize(this.options.mpsmin);
+    return this.#maxTransfer;
   }
 
   /** Number of Namespaces (NN). */

@@ -23,8 +23,10 @@
  * Unrecovered Read Error (`Status.UNRECOVERED_READ_ERROR`, 281h); a later durable write clears
  * the mark.
  *
- * Hot paths copy into and out of caller buffers at offsets and allocate nothing except a new
- * block the first time an LBA is written (and one short-lived view per block written).
+ * Blocks are stored in granules of 4 KiB of LBA space (one block when blocks are 4 KiB or larger),
+ * so an aligned 4 KiB read is one lookup and one copy. Hot paths copy into and out of caller
+ * buffers at offsets and allocate nothing except a granule the first time one of its LBAs is
+ * written (and one short-lived view per granule written or partly read).
  * Metadata (LBA formats with MS > 0) is not stored here.
  *
  * @example
@@ -82,13 +84,43 @@ export class MediaRangeError extends RangeError {
   }
 }
 
-// Sentinels stored in a layer instead of a data block. Compared by identity, never read.
-/** The block reads as zeros (Write Zeroes through the cache shadows older durable data). */
-const ZERO = new Uint8Array(0);
-/** The block is marked uncorrectable (Write Uncorrectable); only ever in the durable layer. */
-const UNCORRECTABLE = new Uint8Array(0);
+// Storage granules. A layer maps a granule number (`⌊lba / blocks per granule⌋`) to a
+// `Granule` covering GRANULE_BYTES of LBA space (one block when blocks are that large or larger),
+// so a 4 KiB read of 512-byte blocks costs one Map lookup and one copy instead of eight of each.
+// A granule exists only while it holds at least one block that is not ABSENT, and its data
+// buffer only while at least one block holds DATA, so the store stays sparse.
+const GRANULE_BYTES = 4096;
+/** Block states within a granule. */
+const ABSENT = 0; // not in this layer: the volatile layer falls through to the durable one
+const DATA = 1; // the block's bytes are in `Granule.data`
+const ZEROED = 2; // reads as zeros (Write Zeroes through the cache); only in the volatile layer
+const BAD = 3; // marked uncorrectable (Write Uncorrectable); only in the durable layer
 
-type Layer = Map<number, Uint8Array>;
+/** `blocks` consecutive blocks of one layer: a state per block and, when needed, their data. */
+class Granule {
+  readonly state: Uint8Array;
+  /** Blocks whose state is not ABSENT (the granule is dropped from its layer at 0). */
+  used = 0;
+  /** Blocks whose state is DATA (`data` is released at 0). */
+  dataBlocks = 0;
+  data: Uint8Array | null = null;
+
+  constructor(blocks: number) {
+    this.state = new Uint8Array(blocks);
+  }
+
+  /** Sets block `i`'s state, keeping the counts (the caller allocated `data` before DATA). */
+  mark(i: number, s: number): void {
+    const old = this.state[i];
+    if (old === s) return;
+    this.state[i] = s;
+    this.used += (s !== ABSENT ? 1 : 0) - (old !== ABSENT ? 1 : 0);
+    this.dataBlocks += (s === DATA ? 1 : 0) - (old === DATA ? 1 : 0);
+    if (this.dataBlocks === 0) this.data = null;
+  }
+}
+
+type Layer = Map<number, Granule>;
 
 /** Checks a block size: a power of two of at least 512 bytes. */
 export function isValidBlockSize(blockSize: number): boolean {
@@ -100,6 +132,8 @@ export function isValidBlockSize(blockSize: number): boolean {
 export class MediaStore {
   #blockSize = MIN_BLOCK_SIZE;
   #blockCount = 0;
+  /** Blocks per granule: a power of two (GRANULE_BYTES / block size, at least 1). */
+  #per = 1;
   #cacheEnabled: boolean;
   readonly #durable: Layer = new Map();
   readonly #volatile: Layer = new Map();
@@ -148,6 +182,7 @@ export class MediaStore {
     this.#volatile.clear();
     this.#blockSize = blockSize;
     this.#blockCount = blockCount;
+    this.#per = Math.max(1, GRANULE_BYTES / blockSize);
   }
 
   /**
@@ -157,21 +192,35 @@ export class MediaStore {
    */
   read(lba: number, count: number, dst: Uint8Array, dstOff: number): number {
     this.#check(lba, count, dst, dstOff, "read");
-    const bs = this.#blockSize;
-    const cached = this.#volatile.size > 0;
+    const bs = this.#blockSize, per = this.#per;
+    const cached = this.#volatile.size > 0; // skip the volatile lookup when it is empty
     let bad = READ_OK;
-    for (let i = 0, at = dstOff; i < count; i++, at += bs) {
-      const key = lba + i;
-      let b = cached ? this.#volatile.get(key) : undefined;
-      if (b === undefined) b = this.#durable.get(key);
-      if (b === undefined || b === ZERO) {
-        dst.fill(0, at, at + bs);
-      } else if (b === UNCORRECTABLE) {
-        dst.fill(0, at, at + bs);
-        if (bad === READ_OK) bad = i;
+    for (let i = 0; i < count;) {
+      const key = Math.floor((lba + i) / per);
+      const first = lba + i - key * per;
+      const n = Math.min(per - first, count - i);
+      const at = dstOff + i * bs;
+      const v = cached ? this.#volatile.get(key) : undefined;
+      const d = this.#durable.get(key);
+      // Fast paths: the newest data of the whole run sits in one granule.
+      if (v !== undefined && v.dataBlocks === per) {
+        copyOut(v, first, n, bs, dst, at);
+      } else if (v === undefined && d === undefined) {
+        dst.fill(0, at, at + n * bs);
+      } else if (v === undefined && (d as Granule).dataBlocks === per) {
+        copyOut(d as Granule, first, n, bs, dst, at);
       } else {
-        dst.set(b, at);
+        for (let j = 0; j < n; j++) {
+          const b = first + j, to = at + j * bs;
+          const vs = v === undefined ? ABSENT : v.state[b];
+          const ds = vs !== ABSENT || d === undefined ? ABSENT : d.state[b];
+          if (vs === DATA) copyOut(v as Granule, b, 1, bs, dst, to);
+          else if (ds === DATA) copyOut(d as Granule, b, 1, bs, dst, to);
+          else dst.fill(0, to, to + bs);
+          if (ds === BAD && bad === READ_OK) bad = i + j;
+        }
       }
+      i += n;
     }
     return bad;
   }
@@ -191,18 +240,20 @@ export class MediaStore {
     this.#check(lba, count, src, srcOff, "write");
     const durable = !this.#cacheEnabled || options.fua === true;
     const layer = durable ? this.#durable : this.#volatile;
-    const dropCached = durable && this.#volatile.size > 0;
-    const bs = this.#blockSize;
-    for (let i = 0, at = srcOff; i < count; i++, at += bs) {
-      const key = lba + i;
-      let b = layer.get(key);
-      if (b === undefined || b.length === 0) {
-        b = new Uint8Array(bs);
-        layer.set(key, b);
-      }
-      b.set(src.subarray(at, at + bs));
-      if (dropCached) this.#volatile.delete(key);
+    const bs = this.#blockSize, per = this.#per;
+    for (let i = 0; i < count;) {
+      const key = Math.floor((lba + i) / per);
+      const first = lba + i - key * per;
+      const n = Math.min(per - first, count - i);
+      let g = layer.get(key);
+      if (g === undefined) layer.set(key, g = new Granule(per));
+      if (g.data === null) g.data = new Uint8Array(per * bs);
+      const at = srcOff + i * bs;
+      g.data.set(src.subarray(at, at + n * bs), first * bs);
+      for (let j = 0; j < n; j++) g.mark(first + j, DATA);
+      i += n;
     }
+    if (durable) this.#setRange(this.#volatile, lba, count, ABSENT);
   }
 
   /**
@@ -211,15 +262,11 @@ export class MediaStore {
    */
   writeZeroes(lba: number, count: number, options: WriteOptions = CACHED_WRITE): void {
     this.#check(lba, count, null, 0, "write zeroes");
-    const durable = !this.#cacheEnabled || options.fua === true;
-    for (let i = 0; i < count; i++) {
-      const key = lba + i;
-      if (durable) {
-        this.#durable.delete(key);
-        this.#volatile.delete(key);
-      } else {
-        this.#volatile.set(key, ZERO);
-      }
+    if (!this.#cacheEnabled || options.fua === true) {
+      this.#setRange(this.#durable, lba, count, ABSENT);
+      this.#setRange(this.#volatile, lba, count, ABSENT);
+    } else {
+      this.#setRange(this.#volatile, lba, count, ZEROED);
     }
   }
 
@@ -229,10 +276,8 @@ export class MediaStore {
    */
   deallocate(lba: number, count: number): void {
     this.#check(lba, count, null, 0, "deallocate");
-    for (let i = 0; i < count; i++) {
-      this.#durable.delete(lba + i);
-      this.#volatile.delete(lba + i);
-    }
+    this.#setRange(this.#durable, lba, count, ABSENT);
+    this.#setRange(this.#volatile, lba, count, ABSENT);
   }
 
   /**
@@ -241,10 +286,8 @@ export class MediaStore {
    */
   markUncorrectable(lba: number, count: number): void {
     this.#check(lba, count, null, 0, "mark uncorrectable");
-    for (let i = 0; i < count; i++) {
-      this.#durable.set(lba + i, UNCORRECTABLE);
-      this.#volatile.delete(lba + i);
-    }
+    this.#setRange(this.#durable, lba, count, BAD);
+    this.#setRange(this.#volatile, lba, count, ABSENT);
   }
 
   /** Whether a read of `lba` would report it uncorrectable. */
@@ -258,10 +301,9 @@ export class MediaStore {
    */
   firstUncorrectable(lba: number, count: number): number {
     this.#check(lba, count, null, 0, "check");
-    const cached = this.#volatile.size > 0;
     for (let i = 0; i < count; i++) {
-      if (cached && this.#volatile.has(lba + i)) continue;
-      if (this.#durable.get(lba + i) === UNCORRECTABLE) return i;
+      if (this.#state(this.#volatile, lba + i) !== ABSENT) continue;
+      if (this.#state(this.#durable, lba + i) === BAD) return i;
     }
     return READ_OK;
   }
@@ -273,15 +315,16 @@ export class MediaStore {
    */
   compare(lba: number, count: number, src: Uint8Array, srcOff: number): boolean {
     this.#check(lba, count, src, srcOff, "compare");
-    const bs = this.#blockSize;
-    const cached = this.#volatile.size > 0;
+    const bs = this.#blockSize, per = this.#per;
     for (let i = 0, at = srcOff; i < count; i++, at += bs) {
-      let b = cached ? this.#volatile.get(lba + i) : undefined;
-      if (b === undefined) b = this.#durable.get(lba + i);
-      if (b === undefined || b.length === 0) {
+      const key = Math.floor((lba + i) / per), b = lba + i - key * per;
+      let g = this.#volatile.get(key);
+      if (g === undefined || g.state[b] === ABSENT) g = this.#durable.get(key);
+      if (g === undefined || g.state[b] !== DATA) {
         for (let j = 0; j < bs; j++) if (src[at + j] !== 0) return false;
       } else {
-        for (let j = 0; j < bs; j++) if (src[at + j] !== b[j]) return false;
+        const data = g.data as Uint8Array, from = b * bs;
+        for (let j = 0; j < bs; j++) if (src[at + j] !== data[from + j]) return false;
       }
     }
     return true;
@@ -290,9 +333,26 @@ export class MediaStore {
   /** Flush: makes every cached block durable (the volatile layer becomes empty). */
   flush(): void {
     if (this.#volatile.size === 0) return;
-    for (const [key, b] of this.#volatile) {
-      if (b === ZERO) this.#durable.delete(key);
-      else this.#durable.set(key, b);
+    const bs = this.#blockSize, per = this.#per;
+    for (const [key, v] of this.#volatile) {
+      const d = this.#durable.get(key);
+      if (d === undefined) {
+        // Nothing durable here yet: the cached granule becomes the durable one.
+        for (let b = 0; b < per; b++) if (v.state[b] === ZEROED) v.mark(b, ABSENT);
+        if (v.used > 0) this.#durable.set(key, v);
+        continue;
+      }
+      for (let b = 0; b < per; b++) {
+        const s = v.state[b];
+        if (s === DATA) {
+          if (d.data === null) d.data = new Uint8Array(per * bs);
+          d.data.set((v.data as Uint8Array).subarray(b * bs, b * bs + bs), b * bs);
+          d.mark(b, DATA);
+        } else if (s === ZEROED) {
+          d.mark(b, ABSENT);
+        }
+      }
+      if (d.used === 0) this.#durable.delete(key);
     }
     this.#volatile.clear();
   }
@@ -313,13 +373,14 @@ export class MediaStore {
 
   /**
    * Bytes of block data the store holds in both layers (markers for zeroed or uncorrectable
-   * blocks count nothing). A block that is both durable and cached counts twice.
+   * blocks count nothing). A block that is both durable and cached counts twice. Counts the
+   * blocks holding data; a granule's buffer may hold up to 4 KiB more for its unwritten blocks.
    */
   bytesStored(): number {
     let n = 0;
-    for (const b of this.#durable.values()) n += b.length;
-    for (const b of this.#volatile.values()) n += b.length;
-    return n;
+    for (const g of this.#durable.values()) n += g.dataBlocks;
+    for (const g of this.#volatile.values()) n += g.dataBlocks;
+    return n * this.#blockSize;
   }
 
   /**
@@ -328,9 +389,39 @@ export class MediaStore {
    */
   allocatedBlocks(): number {
     let n = 0;
-    for (const b of this.#volatile.values()) if (b !== ZERO) n++;
-    for (const key of this.#durable.keys()) if (!this.#volatile.has(key)) n++;
+    for (const g of this.#volatile.values()) n += g.dataBlocks;
+    for (const [key, d] of this.#durable) {
+      const v = this.#volatile.get(key);
+      for (let b = 0; b < this.#per; b++) {
+        if (d.state[b] !== ABSENT && (v === undefined || v.state[b] === ABSENT)) n++;
+      }
+    }
     return n;
+  }
+
+  /** The state of `lba` in `layer` (ABSENT when its granule does not exist). */
+  #state(layer: Layer, lba: number): number {
+    const key = Math.floor(lba / this.#per);
+    const g = layer.get(key);
+    return g === undefined ? ABSENT : g.state[lba - key * this.#per];
+  }
+
+  /** Sets a data-less state (ABSENT, ZEROED or BAD) on `count` blocks of `layer` at `lba`. */
+  #setRange(layer: Layer, lba: number, count: number, s: number): void {
+    if (s === ABSENT && layer.size === 0) return;
+    const per = this.#per;
+    for (let i = 0; i < count;) {
+      const key = Math.floor((lba + i) / per);
+      const first = lba + i - key * per;
+      const n = Math.min(per - first, count - i);
+      let g = layer.get(key);
+      if (g === undefined && s !== ABSENT) layer.set(key, g = new Granule(per));
+      if (g !== undefined) {
+        for (let j = 0; j < n; j++) g.mark(first + j, s);
+        if (g.used === 0) layer.delete(key);
+      }
+      i += n;
+    }
   }
 
   #check(lba: number, count: number, buf: Uint8Array | null, off: number, what: string): void {
@@ -354,4 +445,11 @@ export class MediaStore {
       );
     }
   }
+}
+
+/** Copies blocks `first..first+n` of `g` (all DATA) to `dst` at `at`; no view for a whole one. */
+function copyOut(g: Granule, first: number, n: number, bs: number, dst: Uint8Array, at: number) {
+  const data = g.data as Uint8Array;
+  if (n * bs === data.length) dst.set(data, at);
+  else dst.set(data.subarray(first * bs, (first + n) * bs), at);
 }

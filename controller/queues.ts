@@ -98,22 +98,51 @@ class SlotMap {
 }
 
 /**
- * CIDs fetched from one SQ and not yet completed. A plain `Set<number>` to its users, plus a hook
- * for Delete I/O Submission Queue: {@linkcode SubmissionQueue.beginDeletion} is told when the
- * last outstanding command of a queue being deleted completes.
+ * CIDs fetched from one SQ and not yet completed: `has`/`add`/`delete`/`size` as on a
+ * `Set<number>`, plus a hook for Delete I/O Submission Queue: {@linkcode SubmissionQueue.beginDeletion}
+ * is told when the last outstanding command of a queue being deleted completes. It wraps a `Set`
+ * rather than extending one: a subclass overriding `delete` takes V8's slow path on every
+ * completion.
  */
-export class OutstandingCommands extends Set<number> {
+export class OutstandingCommands {
+  readonly #cids = new Set<number>();
   #onEmpty: (() => void) | null = null;
 
+  /** Number of outstanding CIDs. */
+  get size(): number {
+    return this.#cids.size;
+  }
+
+  /** Whether `cid` is outstanding. */
+  has(cid: number): boolean {
+    return this.#cids.has(cid);
+  }
+
+  /** Records `cid` as outstanding. */
+  add(cid: number): this {
+    this.#cids.add(cid);
+    return this;
+  }
+
   /** Removes `cid`; runs the drain hook (once) when that empties the set. */
-  override delete(cid: number): boolean {
-    const removed = super.delete(cid);
-    if (removed && this.size === 0 && this.#onEmpty) {
+  delete(cid: number): boolean {
+    const removed = this.#cids.delete(cid);
+    if (removed && this.#cids.size === 0 && this.#onEmpty) {
       const fn = this.#onEmpty;
       this.#onEmpty = null;
       fn();
     }
     return removed;
+  }
+
+  /** Forgets every CID (the drain hook is kept). */
+  clear(): void {
+    this.#cids.clear();
+  }
+
+  /** The outstanding CIDs, in the order they were added. */
+  [Symbol.iterator](): IterableIterator<number> {
+    return this.#cids.values();
   }
 
   /** Calls `fn` once when the set becomes empty (the caller checked it is not empty now). */

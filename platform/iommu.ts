@@ -89,6 +89,14 @@ export class Iommu {
     if (!this.enabled || length <= 0) return DMA_OK;
     const iv = this.#iv;
     let i = this.#last;
+    // Fast path: the range lies inside the interval that satisfied the last check (a command's
+    // data buffer, a queue), so one comparison pair decides it.
+    if (i >= 0 && i < iv.length) {
+      const r = iv[i];
+      if (addr >= r.s && addr + length <= r.e) {
+        return (r.p & (write ? PERM_WRITE : PERM_READ)) === 0 ? DMA_FORBIDDEN : DMA_OK;
+      }
+    }
     if (i < 0 || i >= iv.length || addr < iv[i].s || addr >= iv[i].e) {
       i = this.#find(addr);
       if (i < 0) return DMA_UNMAPPED;

@@ -100,6 +100,8 @@ export class HostMemory {
       } else if (n <= SMALL_COPY_BYTES) {
         const b = page.bytes;
         for (let i = 0; i < n; i++) dst[dstOffset + i] = b[off + i];
+      } else if (n === PAGE_SIZE) {
+        dst.set(page.bytes, dstOffset); // a whole page: no view needed
       } else {
         dst.set(page.bytes.subarray(off, off + n), dstOffset);
       }
@@ -126,6 +128,8 @@ export class HostMemory {
       const b = (this.#page(pn, true) as Page).bytes;
       if (n <= SMALL_COPY_BYTES) {
         for (let i = 0; i < n; i++) b[off + i] = src[srcOffset + i];
+      } else if (srcOffset === 0 && n === src.length) {
+        b.set(src, off); // all of `src` (a bounce buffer sized to the transfer): no view needed
       } else {
         b.set(src.subarray(srcOffset, srcOffset + n), off);
       }
