@@ -19,7 +19,7 @@
 import { NamespaceSelect } from "../spec/admin_commands.ts";
 import { IdentifyNamespace, lbaDataBytes } from "../spec/identify_namespace.ts";
 import { ControllerList, CTRL_LIST_ENTRIES } from "../spec/ns_list.ts";
-import { Status, statusInfo } from "../spec/status.ts";
+import { Status, withTableDnr } from "../spec/status.ts";
 import { getUint, getUintBig } from "../spec/_bytes.ts";
 import type { NvmeController } from "./controller.ts";
 import { type Namespace, NamespaceStatusError, NSID_BROADCAST } from "./namespace.ts";
@@ -48,18 +48,13 @@ const SES_MASK = 0x7, LBAFU_SHIFT = 12, LBAFU_MASK = 0x3, LBAFL_BITS = 4;
 /** Secure Erase Settings: 000b none, 001b User Data Erase (what every format does here). */
 const SES_NONE = 0, SES_USER_DATA_ERASE = 1;
 
-/** The completion status for `status` (`SCT << 8 | SC`), with DNR when the table says so. */
-function withDnr(status: number): number {
-  return statusInfo(status)?.dnr ? status | DNR : status;
-}
-
 /** Runs a subsystem/namespace operation; a status error becomes its status, others rethrow. */
 function attempt(op: () => void): number {
   try {
     op();
     return 0;
   } catch (e) {
-    if (e instanceof NamespaceStatusError) return withDnr(e.status);
+    if (e instanceof NamespaceStatusError) return withTableDnr(e.status);
     throw e;
   }
 }

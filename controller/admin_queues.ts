@@ -22,7 +22,7 @@
  * @module
  */
 
-import { Status, statusInfo } from "../spec/status.ts";
+import { Status, withTableDnr } from "../spec/status.ts";
 import { CQE_SIZE } from "../spec/cqe.ts";
 import { SQE_SIZE } from "../spec/sqe.ts";
 import { ArbitrationMechanism } from "../spec/registers.ts";
@@ -32,7 +32,6 @@ import { CompletionQueue, type QueuePageList, SubmissionQueue } from "./queues.t
 import { PENDING, type Request } from "./request.ts";
 import { HOST_RULES } from "./rules.ts";
 
-const DNR = 1 << 14;
 /** Byte offset of PRP Entry 1 in the SQE. */
 const PRP1 = 24;
 /** CDW11.PC: 1 = physically contiguous. */
@@ -41,9 +40,7 @@ const PC_CONTIGUOUS = 1;
 const NEXT_TURN_NS = 0;
 
 /** A failing status with DNR as the status table says (Base 2.1 §3.3.3.2.1). */
-function fail(status: number): number {
-  return statusInfo(status)?.dnr ? status | DNR : status;
-}
+const fail = withTableDnr;
 
 /** The highest I/O queue id the host may create: what Number of Queues granted, else the max. */
 function maxQid(ctrl: NvmeController, cq: boolean): number {

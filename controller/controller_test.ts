@@ -201,7 +201,7 @@ Deno.test("controller: a full CQ holds completions back instead of overwriting",
   assertEquals([q.take()?.cid, q.take()?.cid], [3, 4]);
 });
 
-Deno.test("controller: host obligations are findings (doorbells, CID reuse)", () => {
+Deno.test("controller: doorbell obligations are findings; Number of Queues is granted", () => {
   const r = rig({}, { enable: false });
   r.host.write32(sqTailDoorbell(0, 0), 1); // before RDY
   r.host.write32(R.CC, 0x00460001);
@@ -225,4 +225,29 @@ Deno.test("controller: host obligations are findings (doorbells, CID reuse)", ()
   assertEquals([granted.status, granted.dw0], [0, 0x003f003f]);
   r.admin.submit(GetFeatures.encode({ opcode: AdminOpcode.GET_FEATURES, cid: 2, fid: 7 }));
   assertEquals(r.admin.wait().dw0, 0x003f003f);
+});
+
+Deno.test("controller: a CID reused while outstanding is Command ID Conflict and a finding", () => {
+  const r = rig();
+  // An AER stays outstanding, so its CID is in use on the admin SQ until an event arrives.
+  r.admin.submit(
+    new Uint8Array([AdminOpcode.ASYNC_EVENT_REQUEST, 0, 0x42, 0, ...new Array(60).fill(0)]),
+  );
+  r.admin.submit(GetFeatures.encode({ opcode: AdminOpcode.GET_FEATURES, cid: 0x42, fid: 7 }));
+  const c = r.admin.wait();
+  assertEquals([c.cid, c.status, c.dnr], [0x42, Status.CID_CONFLICT, 1]);
+  assertEquals(r.machine.findings.all().map((f) => f.id), ["command.cid_reused"]);
+  // The first user of the CID is untouched: a free CID still works.
+  r.admin.submit(GetFeatures.encode({ opcode: AdminOpcode.GET_FEATURES, cid: 0x43, fid: 7 }));
+  assertEquals(r.admin.wait().status, 0);
+});
+
+Deno.test("controller: a malformed PRP on an admin transfer gets DNR and a finding, as on I/O", () => {
+  const r = rig();
+  const buf = r.host.allocate(8192, 4096);
+  // PRP1 bits 1:0 set (Base 2.1 §4.3): PRP Offset Invalid, not retryable.
+  r.admin.submit(Identify.encode({ opcode: AdminOpcode.IDENTIFY, cid: 1, prp1: buf + 2, cns: 1 }));
+  const c = r.admin.wait();
+  assertEquals([c.status, c.dnr], [Status.PRP_OFFSET_INVALID, 1]);
+  assertEquals(r.machine.findings.all().map((f) => f.id), ["data_pointer.invalid"]);
 });

@@ -8,7 +8,7 @@
  */
 
 import { Psdt } from "../spec/sqe.ts";
-import { Status, statusName } from "../spec/status.ts";
+import { Status, statusName, withTableDnr } from "../spec/status.ts";
 import { HOST_RULES } from "./rules.ts";
 import type { DataDirection } from "../spec/opcodes.ts";
 import type { DevicePort } from "../platform/ports.ts";
@@ -48,7 +48,10 @@ export class DataTransfer {
 
   /** Walks the data pointer of `req` for `length` bytes; 0 or a status. */
   #walk(req: Request, length: number, pageSize: number, direction: DataDirection): number {
-    const status = this.#walkPointer(req, length, pageSize, direction);
+    const walked = this.#walkPointer(req, length, pageSize, direction);
+    // The walkers return bare status codes; DNR comes from the status table, here, so every
+    // command that moves data (admin or I/O) reports a malformed pointer the same way.
+    const status = withTableDnr(walked);
     // A malformed data pointer is the host's mistake: record it (Data Transfer Errors are
     // recorded by the platform as the DMA faults that caused them).
     if (DATA_POINTER_STATUSES.has(status & STATUS_CODE_MASK)) {

@@ -43,7 +43,7 @@ import { READ_OK, type WriteOptions } from "./media.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Request } from "./request.ts";
-import { commandNamespace, inNamespace, transferStatus, writeMode } from "./nvm_io.ts";
+import { commandNamespace, inNamespace, writeMode } from "./nvm_io.ts";
 
 /** Maximum Source Range Count (MSRC), 0's based: 128 ranges, one 4 KiB page of entries. */
 export const COPY_MSRC = 127;
@@ -94,7 +94,7 @@ export function copy(ctrl: NvmeController, req: Request): number {
   if (nr > COPY_MSRC) return Status.COMMAND_SIZE_LIMIT_EXCEEDED | DNR;
   const count = nr + 1, bytes = count * RANGE_SIZE;
   const x = ctrl.transfer.fromHost(req, ranges, bytes, ctrl.regs.pageSize());
-  if (x) return transferStatus(x);
+  if (x) return x;
   let total = 0;
   for (let i = 0; i < count; i++) {
     const n = blocksAt(i);

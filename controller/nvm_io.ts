@@ -22,7 +22,7 @@
  * @module
  */
 
-import { Status, statusInfo } from "../spec/status.ts";
+import { Status } from "../spec/status.ts";
 import { DSM_RANGE_SIZE } from "../spec/nvm_commands.ts";
 import { getU64, getUint } from "../spec/_bytes.ts";
 import { CACHED_WRITE, FUA_WRITE, READ_OK, type WriteOptions } from "./media.ts";
@@ -48,15 +48,6 @@ const DSM_NR_MASK = 0xff;
 const DSM_AD = 1 << 2;
 /** Offsets inside a Dataset Management range (NVM CS 1.1 §3.3.3.1). */
 const DSM_NLB_OFFSET = 4, DSM_SLBA_OFFSET = 8, DSM_NLB_BYTES = 4;
-
-/**
- * A status from the data mover or the walkers with DNR set as the status table says: the walkers
- * return bare status codes, and PRP/SGL errors are not retryable (Data Transfer Error is).
- */
-export function transferStatus(status: number): number {
-  if (status === Status.SUCCESS) return status;
-  return statusInfo(status)?.dnr ? status | DNR : status;
-}
 
 /** The namespace a command addresses, or the status to fail it with. */
 export function commandNamespace(ctrl: NvmeController, req: Request): Namespace | number {
@@ -127,7 +118,7 @@ export function read(ctrl: NvmeController, req: Request): number {
       return Status.UNRECOVERED_READ_ERROR;
     }
   }
-  return transferStatus(ctrl.transfer.toHost(req, buf, bytes, ctrl.regs.pageSize()));
+  return ctrl.transfer.toHost(req, buf, bytes, ctrl.regs.pageSize());
 }
 
 /** Write (opcode 01h): FUA (CDW12 bit 30) makes the data durable before completion. */
@@ -148,7 +139,7 @@ export function write(ctrl: NvmeController, req: Request): number {
       lba: req.qword(SLBA),
     });
   }
-  const x = transferStatus(ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize()));
+  const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());
   if (x || ctrl.noopIo) return x;
   ns.media.write(req.qword(SLBA), blocks, buf, 0, writeMode(req));
   return 0;
@@ -160,7 +151,7 @@ export function compare(ctrl: NvmeController, req: Request): number {
   if (typeof ns === "number") return ns;
   const blocks = blocksOf(req), bytes = blocks * ns.blockSize;
   const buf = ctrl.ioBuffer(bytes);
-  const x = transferStatus(ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize()));
+  const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());
   if (x || ctrl.noopIo) return x;
   commitForFua(ns, req);
   const slba = req.qword(SLBA);
@@ -219,7 +210,7 @@ export function datasetManagement(ctrl: NvmeController, req: Request): number {
   const ranges = (req.cdw(10) & DSM_NR_MASK) + 1;
   const bytes = ranges * DSM_RANGE_SIZE;
   const buf = ctrl.ioBuffer(bytes);
-  const x = transferStatus(ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize()));
+  const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());
   if (x) return x;
   // Range i: CATTR (u32), NLB (u32, not 0's based), SLBA (u64) — NVM CS 1.1 §3.3.3.1.
   const nlbAt = (i: number) => getUint(buf, i * DSM_RANGE_SIZE + DSM_NLB_OFFSET, DSM_NLB_BYTES);

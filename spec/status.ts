@@ -1236,3 +1236,21 @@ export function statusName(value: number): string {
 export function statusOf(sct: number, sc: number): number {
   return ((sct & 7) << 8) | (sc & 0xff);
 }
+
+/** The Do Not Retry bit in a 15-bit status value (`DNR << 14`). */
+export const STATUS_DNR = 1 << 14;
+
+/**
+ * `status` (`SCT << 8 | SC`) with DNR set when the table says a retry cannot succeed; success and
+ * unknown codes are returned unchanged. The one place a controller derives DNR from the table.
+ *
+ * @example
+ * ```ts
+ * import { Status, STATUS_DNR, withTableDnr } from "./status.ts";
+ * if (withTableDnr(Status.PRP_OFFSET_INVALID) !== (Status.PRP_OFFSET_INVALID | STATUS_DNR)) throw 0;
+ * if (withTableDnr(Status.DATA_TRANSFER_ERROR) !== Status.DATA_TRANSFER_ERROR) throw 0;
+ * ```
+ */
+export function withTableDnr(status: number): number {
+  return status !== 0 && statusInfo(status)?.dnr ? status | STATUS_DNR : status;
+}
