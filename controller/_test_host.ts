@@ -126,3 +126,23 @@ export function waitReady(host: HostPort, rdy: 0 | 1, maxPolls = 1_000_000): num
   }
   throw new Error(`CSTS.RDY never became ${rdy}`);
 }
+
+/** Submits `sqe` on `q` and returns its completion; completions of other commands go to `others`. */
+export function exec(q: HostQueue, sqe: Uint8Array, others: Completion[] = []): Completion {
+  const cid = sqe[2] | (sqe[3] << 8);
+  q.submit(sqe);
+  for (;;) {
+    const c = q.wait();
+    if (c.cid === cid) return c;
+    others.push(c);
+  }
+}
+
+/** Completions posted on `q` within `ns` of virtual time (released together). */
+export function arrivals(q: HostQueue, ns = 100_000): Completion[] {
+  q.host.sleep(ns);
+  const out: Completion[] = [];
+  for (let c = q.take(); c; c = q.take()) out.push(c);
+  if (out.length) q.release();
+  return out;
+}

@@ -25,31 +25,28 @@ import { AdminOpcode, NvmOpcode } from "../spec/opcodes.ts";
 import { SmartLog } from "../spec/smart_log.ts";
 import { Status } from "../spec/status.ts";
 import { FeatureId } from "../spec/features.ts";
-import { type Completion, HostQueue, rig, type TestRig } from "./_test_host.ts";
+import {
+  arrivals as arrivalsOn,
+  type Completion,
+  exec as execOn,
+  HostQueue,
+  rig,
+  type TestRig,
+} from "./_test_host.ts";
 
 const PAGE = 4096;
 const FILL = 0xaa;
 const AEC_NS_ATTR = 1 << 8;
 const NSID_ALL = 0xffff_ffff;
 
-/** Submits `sqe` and returns the completion with its CID; others that arrive are kept. */
+/** Submits `sqe` on the admin queue and returns its completion (see `exec`). */
 function exec(r: TestRig, sqe: Uint8Array, others: Completion[] = []): Completion {
-  const cid = sqe[2] | (sqe[3] << 8);
-  r.admin.submit(sqe);
-  for (;;) {
-    const c = r.admin.wait();
-    if (c.cid === cid) return c;
-    others.push(c);
-  }
+  return execOn(r.admin, sqe, others);
 }
 
-/** Completions that arrive within `ns` of virtual time. */
-function arrivals(r: TestRig, ns = 100_000): Completion[] {
-  r.host.sleep(ns);
-  const out: Completion[] = [];
-  for (let c = r.admin.take(); c; c = r.admin.take()) out.push(c);
-  if (out.length) r.admin.release();
-  return out;
+/** Admin completions that arrive within `ns` of virtual time (see `arrivals`). */
+function arrivals(r: TestRig, ns?: number): Completion[] {
+  return arrivalsOn(r.admin, ns);
 }
 
 let nextCid = 1;

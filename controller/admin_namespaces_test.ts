@@ -37,7 +37,15 @@ import { Status } from "../spec/status.ts";
 import { Machine } from "../platform/machine.ts";
 import { NvmeController } from "./controller.ts";
 import { NvmSubsystem, type NvmSubsystemOptions } from "./subsystem.ts";
-import { type Completion, HostQueue, rig, type TestRig, waitReady } from "./_test_host.ts";
+import {
+  arrivals as arrivalsOn,
+  type Completion,
+  exec as execOn,
+  HostQueue,
+  rig,
+  type TestRig,
+  waitReady,
+} from "./_test_host.ts";
 
 const PAGE = 4096;
 const ADMIN_SIZE = 32;
@@ -70,24 +78,14 @@ function controllers(sub: NvmSubsystemOptions, cntlids: number[]): TestRig[] {
 let nextCid = 1;
 const cid = () => (nextCid = (nextCid % 0xff00) + 1);
 
-/** Submits `sqe` and returns its completion; completions of other commands go to `others`. */
+/** Submits `sqe` on the admin queue and returns its completion (see `exec`). */
 function exec(r: TestRig, sqe: Uint8Array, others: Completion[] = []): Completion {
-  const id = sqe[2] | (sqe[3] << 8);
-  r.admin.submit(sqe);
-  for (;;) {
-    const c = r.admin.wait();
-    if (c.cid === id) return c;
-    others.push(c);
-  }
+  return execOn(r.admin, sqe, others);
 }
 
-/** Completions posted within `ns` of virtual time. */
-function arrivals(r: TestRig, ns = 100_000): Completion[] {
-  r.host.sleep(ns);
-  const out: Completion[] = [];
-  for (let c = r.admin.take(); c; c = r.admin.take()) out.push(c);
-  if (out.length) r.admin.release();
-  return out;
+/** Admin completions that arrive within `ns` of virtual time (see `arrivals`). */
+function arrivals(r: TestRig, ns?: number): Completion[] {
+  return arrivalsOn(r.admin, ns);
 }
 
 function hostData(r: TestRig, bytes: Uint8Array): number {
