@@ -38,6 +38,10 @@ export interface Capabilities {
   readonly ioQueuePairs: number;
 }
 
+/** Queue pairs the probe asks for: NSQR/NCQR = FFFEh, the largest valid request (FFFFh is
+ * invalid; Base 2.1 §5.1.25.2.7 Number of Queues). */
+export const MAX_QUEUE_REQUEST = 0xffff;
+
 /** Ids of the capabilities a case may need. */
 export type CapabilityId = keyof typeof CAPABILITIES;
 
@@ -190,7 +194,7 @@ export function probeCapabilities(host: HostPort): Capabilities {
   try {
     ctrl.enable();
     identify = ctrl.identifyController();
-    ioQueuePairs = ctrl.requestQueues(1).pairs;
+    ioQueuePairs = ctrl.requestQueues(MAX_QUEUE_REQUEST).pairs;
     const active = ctrl.activeNamespaces();
     if (active.length > 0) {
       nsid = active[0];

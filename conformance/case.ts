@@ -26,6 +26,7 @@ import type { HostPort } from "../platform/ports.ts";
 import { statusName } from "../spec/status.ts";
 import type { Capabilities, CapabilityId } from "./capabilities.ts";
 import type { Completion, RawController } from "./raw_host.ts";
+import type { TargetSession } from "./target.ts";
 
 /** One conformance case. */
 export interface ConformanceCase {
@@ -49,6 +50,8 @@ export interface CaseContext {
   readonly caps: Capabilities;
   /** A raw host over `host`: registers, admin queue, I/O queues, commands. */
   readonly ctrl: RawController;
+  /** The session: `powerLoss()` / `functionLevelReset()` when the target supports them. */
+  readonly session: TargetSession;
   /** Fails the case unless `condition` holds. */
   check(condition: unknown, message: string): asserts condition;
   /** Fails the case. */
@@ -116,13 +119,14 @@ export function describeStatus(status: number): string {
 
 /** Builds the context a case body gets. `notes` collects `note()` lines. */
 export function makeContext(
-  host: HostPort,
+  session: TargetSession,
   caps: Capabilities,
   ctrl: RawController,
   notes: string[],
 ): CaseContext {
   return {
-    host,
+    host: session.host,
+    session,
     caps,
     ctrl,
     check(condition: unknown, message: string): asserts condition {

@@ -40,6 +40,11 @@ export interface TargetSession {
   readonly host: HostPort;
   /** Releases the session (kills processes, frees memory). Idempotent. */
   close(): void;
+  /** Simulates a power loss of the function (volatile state lost, host memory kept; PCI config
+   * back to its power-on values). Absent when the target cannot; cases needing it skip. */
+  powerLoss?(): void;
+  /** PCIe Function Level Reset. Absent when the target cannot. */
+  functionLevelReset?(): void;
 }
 
 /** Something the suite can run against. */
@@ -71,7 +76,12 @@ export function referenceTarget(
     open(): TargetSession {
       const machine = new Machine();
       const host = machine.attach(new NvmeController(options));
-      return { host, close() {} };
+      return {
+        host,
+        close() {},
+        powerLoss: () => machine.powerLoss(0),
+        functionLevelReset: () => machine.functionLevelReset(0),
+      };
     },
   };
 }

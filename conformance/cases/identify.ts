@@ -1,0 +1,10 @@
+/**
+ * Conformance cases: identify.
+ *
+ * @module
+ */
+
+import { type ConformanceCase, defineCases } from "../case.ts";
+
+/** The identify cases. */
+export const CASES: readonly ConformanceCase[] = defineCases([]);

@@ -1,0 +1,10 @@
+/**
+ * Conformance cases: interrupts.
+ *
+ * @module
+ */
+
+import { type ConformanceCase, defineCases } from "../case.ts";
+
+/** The interrupts cases. */
+export const CASES: readonly ConformanceCase[] = defineCases([]);

@@ -1,0 +1,10 @@
+/**
+ * Conformance cases: nvm.
+ *
+ * @module
+ */
+
+import { type ConformanceCase, defineCases } from "../case.ts";
+
+/** The nvm cases. */
+export const CASES: readonly ConformanceCase[] = defineCases([]);
