@@ -220,8 +220,10 @@ export interface DriverModel {
 }
 
 /** Builds a driver model on a HostPort. Modules export one as `createDriver`. */
-export type DriverFactory = (host: HostPort, options?: Readonly<Record<string, unknown>>) =>
-  DriverModel;
+export type DriverFactory = (
+  host: HostPort,
+  options?: Readonly<Record<string, unknown>>,
+) => DriverModel;
 
 /** What a driver-model module must export. */
 export interface DriverModule {

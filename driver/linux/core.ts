@@ -8,7 +8,7 @@
  * @module
  */
 
-import { INTX_VECTOR, type HostPort, WAIT_TIMEOUT } from "../../platform/ports.ts";
+import { type HostPort, INTX_VECTOR, WAIT_TIMEOUT } from "../../platform/ports.ts";
 import { makeCid } from "../../spec/command_id.ts";
 import { NvmOpcode } from "../../spec/opcodes.ts";
 import { SQE_SIZE } from "../../spec/sqe.ts";
@@ -291,7 +291,7 @@ export class LinuxCore {
   reapVector(vector: number): number {
     const qs = this.byVector.get(vector);
     let n = 0;
-    if (qs) for (let i = 0; i < qs.length; i++) n += qs[i].reap(this.handleCqe);
+    if (qs) { for (let i = 0; i < qs.length; i++) n += qs[i].reap(this.handleCqe); }
     return n;
   }
 
@@ -328,7 +328,9 @@ export class LinuxCore {
       if (now >= deadline) return false;
       if (this.#mustPoll()) {
         if (++spins < POLL_SPINS) this.host.poll();
-        else this.host.sleep(Math.min(MAX_POLL_SLEEP_NS * (spins - POLL_SPINS + 1), deadline - now));
+        else {this.host.sleep(
+            Math.min(MAX_POLL_SLEEP_NS * (spins - POLL_SPINS + 1), deadline - now),
+          );}
         continue;
       }
       const v = this.host.waitForInterrupt(this.vectors, deadline - now);

@@ -55,7 +55,9 @@ export class LinuxDriver implements DriverModel {
       if (status !== 0) return; // aborted (reset) or refused: not resubmitted
       const type = dw0 & 7;
       const info = (dw0 >>> 8) & 0xff;
-      this.core.warn(`async event: type ${type} info 0x${info.toString(16)} dw0 0x${dw0.toString(16)}`);
+      this.core.warn(
+        `async event: type ${type} info 0x${info.toString(16)} dw0 0x${dw0.toString(16)}`,
+      );
       this.#aerWork = type === AER_TYPE_NOTICE && info === AER_NOTICE_NS_CHANGED
         ? "ns-changed"
         : "resubmit";
@@ -166,4 +168,7 @@ export class LinuxDriver implements DriverModel {
 }
 
 /** The factory (`--driver linux`). */
-export const createDriver: DriverFactory = (host, options) => new LinuxDriver(host, options);
+export const createDriver: DriverFactory = (
+  host: HostPort,
+  options?: Readonly<Record<string, unknown>>,
+): DriverModel => new LinuxDriver(host, options);

@@ -67,7 +67,9 @@ export function resolveLinuxOptions(
   for (const [k, v] of Object.entries(partial)) {
     if (!(k in DEFAULT_LINUX_OPTIONS)) {
       throw new DriverError(
-        `linux driver: unknown option "${k}"; known: ${Object.keys(DEFAULT_LINUX_OPTIONS).join(", ")}`,
+        `linux driver: unknown option "${k}"; known: ${
+          Object.keys(DEFAULT_LINUX_OPTIONS).join(", ")
+        }`,
       );
     }
     const def = (DEFAULT_LINUX_OPTIONS as unknown as Record<string, unknown>)[k];

@@ -183,8 +183,13 @@ function enableController(core: LinuxCore, cap: CAPValue): void {
 }
 
 /** Sends a synchronous admin command; DriverError on timeout, the completion otherwise. */
-function admin(core: LinuxCore, what: string, cmd: Parameters<LinuxCore["adminSync"]>[0], prp1 = 0,
-  prp2 = 0): DriverCompletion {
+function admin(
+  core: LinuxCore,
+  what: string,
+  cmd: Parameters<LinuxCore["adminSync"]>[0],
+  prp1 = 0,
+  prp2 = 0,
+): DriverCompletion {
   const c = core.adminSync(cmd, prp1, prp2);
   if (c === null) {
     throw new DriverError(`${what}: no completion within the admin timeout; controller disabled`);
@@ -261,7 +266,8 @@ function createQueue(core: LinuxCore, q: NvmeQueue): boolean {
     admin: true,
     opcode: AdminOpcode.CREATE_IO_CQ,
     cdw10: ((depth0 << 16) | q.qid) >>> 0,
-    cdw11: ((q.polled ? 0 : q.vector) << 16 | QUEUE_CONTIGUOUS | (q.polled ? 0 : CQ_IRQ_ENABLED)) >>>
+    cdw11:
+      ((q.polled ? 0 : q.vector) << 16 | QUEUE_CONTIGUOUS | (q.polled ? 0 : CQ_IRQ_ENABLED)) >>>
       0,
   }, q.cq);
   if (cq.status !== 0) return false;
@@ -392,13 +398,25 @@ function assignSets(core: LinuxCore, plan: QueuePlan, msix: boolean): void {
 function dbbufSet(core: LinuxCore): boolean {
   const b = core.dbbuf;
   if (!b || core.io.length === 0) return false;
-  const c = admin(core, "Doorbell Buffer Config", {
-    admin: true,
-    opcode: AdminOpcode.DOORBELL_BUFFER_CONFIG,
-  }, b.dbs, b.eis);
+  const c = admin(
+    core,
+    "Doorbell Buffer Config",
+    {
+      admin: true,
+      opcode: AdminOpcode.DOORBELL_BUFFER_CONFIG,
+    },
+    b.dbs,
+    b.eis,
+  );
   if (c.status === 0) return true;
   core.warn(`unable to set dbbuf (status 0x${c.status.toString(16)})`);
-  for (const q of core.io) q.dbbufSqDb = q.dbbufSqEi = q.dbbufCqDb = q.dbbufCqEi = 0;
+  for (const q of core.io) {
+    q.dbbufSqDb =
+      q.dbbufSqEi =
+      q.dbbufCqDb =
+      q.dbbufCqEi =
+        0;
+  }
   b.free();
   core.dbbuf = null;
   return false;
