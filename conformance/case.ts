@@ -6,13 +6,13 @@
  *
  * @example A case
  * ```ts
- * import { defineCases } from "./case.ts";
+ * import { type CaseContext, defineCases } from "./case.ts";
  * import { RegisterOffset } from "../spec/registers.ts";
  * export const CASES = defineCases([{
  *   id: "registers.vs.readable",
  *   title: "VS reads a version of at least 1.0",
  *   section: "Base 2.1 §3.1.4.2",
- *   run(ctx) {
+ *   run(ctx: CaseContext) {
  *     const vs = ctx.host.read32(RegisterOffset.VS);
  *     ctx.check(vs >>> 16 >= 1, `VS major ${vs >>> 16} < 1`);
  *   },
