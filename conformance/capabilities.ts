@@ -55,8 +55,7 @@ export interface CapabilityInfo {
 
 const idBit = (field: keyof IdentifyControllerValue, bit: number) => (c: Capabilities) =>
   c.identify !== null && testBit(Number(c.identify[field]), bit);
-const sglSupport = (c: Capabilities) =>
-  c.identify !== null && (c.identify.sgls & 3) !== 0;
+const sglSupport = (c: Capabilities) => c.identify !== null && (c.identify.sgls & 3) !== 0;
 
 /** The capability table. */
 export const CAPABILITIES = {

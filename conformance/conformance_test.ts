@@ -40,7 +40,10 @@ for (const c of ALL_CASES) {
     for (const { name, target, caps } of targets) {
       const r = runCase(target, caps, c);
       outcomes.push(`${name}: ${r.status}${r.message ? ` (${r.message})` : ""}`);
-      assert(r.status !== "fail", `${c.id} (${c.section}) fails on reference-${name}: ${r.message}`);
+      assert(
+        r.status !== "fail",
+        `${c.id} (${c.section}) fails on reference-${name}: ${r.message}`,
+      );
       if (r.status === "pass") passed = true;
     }
     const why = NOT_RUNNABLE_ON_REFERENCE[c.id];

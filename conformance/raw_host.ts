@@ -397,8 +397,11 @@ export class RawController {
   }
 
   /** Get Log Page `lid`, `bytes` long, from byte `offset`, into the scratch buffer. */
-  getLogPage(lid: number, bytes: number, { offset = 0, rae = 0, nsid = 0xffffffff } = {}):
-    Completion {
+  getLogPage(
+    lid: number,
+    bytes: number,
+    { offset = 0, rae = 0, nsid = 0xffffffff } = {},
+  ): Completion {
     const numd = bytes / 4 - 1;
     return this.adminExec(GetLogPage.encode({
       opcode: AdminOpcode.GET_LOG_PAGE,
