@@ -42,6 +42,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "print the typed NVMe structures (tables or --json)",
     run: runSpec,
   },
+  trace: {
+    summary: "trace one scenario, both sides: QEMU-style lines, a timeline, or Perfetto JSON",
+    run: async (argv, io) => (await import("./cli/trace_command.ts")).runTrace(argv, io),
+  },
 };
 
 /** Top-level help. */
