@@ -38,6 +38,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: async (argv, io) =>
       (await import("./cli/conformance_command.ts")).runConformance(argv, io),
   },
+  decode: {
+    summary: "decode an SQE, CQE, Identify page or any structure from hex or a file",
+    run: async (argv) => (await import("./cli/decode_command.ts")).runDecode(argv),
+  },
   spec: {
     summary: "print the typed NVMe structures (tables or --json)",
     run: runSpec,

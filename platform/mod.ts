@@ -40,3 +40,5 @@ export * from "./trace.ts";
 export * from "./trace_chrome.ts";
 export * from "./trace_events.ts";
 export * from "./trace_qemu.ts";
+export * from "./trace_perfetto.ts";
+export * from "./trace_timeline.ts";
