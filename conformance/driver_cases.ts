@@ -87,8 +87,11 @@ const SCENARIOS: readonly Scenario[] = [
     title: "Transfers up to MDTS from buffers at odd dword offsets (PRP lists)",
     section: "Base 2.1 §4.3",
     controller: { mdts: 9 },
-    body: ({ workload }) => {
-      for (const [blocks, offset] of [[2, 0x204], [64, 0xffc], [4096, 0x10]]) {
+    body: ({ driver, workload }) => {
+      // Up to the driver's own limit (≤ MDTS): a driver may choose a smaller maximum transfer.
+      const ns = driver.info!.namespaces[0];
+      const max = Math.floor(driver.info!.maxTransferBytes / ns.blockSize);
+      for (const [blocks, offset] of [[2, 0x204], [64, 0xffc], [max, 0x10]]) {
         workload({ ios: 6, queueDepth: 2, blocks, bufferOffset: offset, seed: blocks });
       }
     },

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { createDriver } from "../driver/linux/driver.ts";
 import type { DriverFactory } from "../driver/model.ts";
+import { BUILTIN_DRIVERS, resolveDriver } from "../driver/registry.ts";
 import type { HostPort } from "../platform/ports.ts";
 import { decodeDoorbell } from "../spec/doorbell.ts";
 import { driverObligationCases } from "./driver_cases.ts";
@@ -10,12 +11,15 @@ import { referenceTarget } from "./target.ts";
 const target = referenceTarget();
 const caps = probeTarget(target);
 
-Deno.test("driver obligations: every scenario passes for the Linux-like driver", async (t) => {
-  for (const c of driverObligationCases("linux", createDriver)) {
-    await t.step(c.id, () => {
-      const r = runCase(target, caps, c);
-      assertEquals(r.status, "pass", r.message);
-    });
+Deno.test("driver obligations: every scenario passes for each built-in driver", async (t) => {
+  for (const name of Object.keys(BUILTIN_DRIVERS)) {
+    const { factory } = await resolveDriver(name);
+    for (const c of driverObligationCases(name, factory)) {
+      await t.step(`${name}: ${c.id}`, () => {
+        const r = runCase(target, caps, c);
+        assertEquals(r.status, "pass", r.message);
+      });
+    }
   }
 });
 

@@ -260,7 +260,7 @@ export function runWorkload(
     }
     driver.flush();
     if (completed >= ios) break;
-    if (host.now() > limit) {
+    if (host.now() >= limit) {
       throw new DriverError(
         `runWorkload: stalled with ${submitted - completed} in flight after ` +
           `${(host.now() - start) / 1e9} s of virtual time (seed ${seed})`,

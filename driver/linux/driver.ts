@@ -121,6 +121,7 @@ export class LinuxDriver implements DriverModel {
   wait(timeoutNs: number): number {
     const core = this.core;
     const before = core.completed;
+    if (!(timeoutNs > 0)) return core.processCompletions();
     const end = core.host.now() + timeoutNs;
     for (;;) {
       const deadline = Math.min(end, core.nextDeadline);
