@@ -318,3 +318,33 @@ Deno.test("admin commands go through submit with admin: true", () => {
   assertEquals(c.status, 0);
   assertEquals(c.sqid, 0);
 });
+
+Deno.test("bring-up: a failing Create I/O SQ → CQ deleted, retry with fewer queues", () => {
+  const machine = new Machine();
+  const host = machine.attach(new NvmeController());
+  // Corrupt the Create I/O SQ for QID 3 on its way into the admin SQ (QSIZE beyond MQES), as a
+  // controller refusing that queue would look to the driver.
+  const proxied = new Proxy(host, {
+    get(t, k) {
+      if (k === "memWrite") {
+        return (addr: number, src: Uint8Array, off = 0, len = src.length - off) => {
+          const sqe = src.slice(off, off + len);
+          if (len === 64 && sqe[0] === AdminOpcode.CREATE_IO_SQ && sqe[40] === 3) {
+            sqe[42] = 0xff;
+            sqe[43] = 0xff;
+          }
+          t.memWrite(addr, sqe, 0, len);
+        };
+      }
+      const v = Reflect.get(t, k);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  }) as HostPort;
+  const driver = new LinuxDriver(proxied, { cpus: 4 });
+  const info = driver.bringUp();
+  assertEquals(info.ioQueues.map((q) => q.qid), [1, 2]);
+  assert(driver.log.some((l) => l.message.includes("only 2 of 4 I/O queues created")));
+  const r = runWorkload(host, driver, { ios: 100, queueDepth: 8, contexts: 4, seed: 4 });
+  assertEquals([r.errors, r.mismatches], [0, 0]);
+  assertEquals(host.findings.all(), []);
+});
