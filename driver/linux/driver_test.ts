@@ -6,6 +6,8 @@ import { MemoryTraceSink } from "../../platform/trace.ts";
 import type { DevicePort, HostPort, NvmeFunction, ResetKind } from "../../platform/ports.ts";
 import { AdminOpcode } from "../../spec/opcodes.ts";
 import { RegisterOffset } from "../../spec/registers.ts";
+import { IdentifyNamespace } from "../../spec/identify_namespace.ts";
+import { encodeControllerList } from "../../spec/ns_list.ts";
 import { BlockDevice } from "../block_device.ts";
 import { DriverError, HOST_ABORTED_STATUS } from "../model.ts";
 import { runWorkload } from "../workload.ts";
@@ -347,4 +349,30 @@ Deno.test("bring-up: a failing Create I/O SQ → CQ deleted, retry with fewer qu
   const r = runWorkload(host, driver, { ios: 100, queueDepth: 8, contexts: 4, seed: 4 });
   assertEquals([r.errors, r.mismatches], [0, 0]);
   assertEquals(host.findings.all(), []);
+});
+
+Deno.test("AER kept outstanding: a namespace attached later is found through the notice", () => {
+  const { host, driver } = setup();
+  driver.bringUp();
+  assert(driver.core.aerOutstanding);
+  const disk = new BlockDevice(host, driver);
+  const buf = host.allocate(4096, 4096);
+  host.memWrite(buf, IdentifyNamespace.encode({ nsze: 1024n, ncap: 1024n, flbas: 0 }));
+  const created = disk.exec({
+    admin: true,
+    opcode: AdminOpcode.NS_MANAGEMENT,
+    data: [{ addr: buf, length: 4096 }],
+  });
+  assertEquals(created.status, 0);
+  host.memWrite(buf, encodeControllerList([0]));
+  const attached = disk.exec({
+    admin: true,
+    opcode: AdminOpcode.NS_ATTACHMENT,
+    nsid: created.dw0,
+    data: [{ addr: buf, length: 4096 }],
+  });
+  assertEquals(attached.status, 0);
+  driver.wait(1e6);
+  assertEquals(driver.info!.namespaces.map((n) => n.nsid), [1, created.dw0]);
+  assert(driver.core.aerOutstanding, "AER resubmitted");
 });
