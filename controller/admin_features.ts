@@ -3,9 +3,14 @@
  * dword features here, the three with a data structure (APST 0Ch, Host Memory Buffer 0Dh,
  * Timestamp 0Eh) in admin_features_data.ts. Nothing is saveable (SV = 1 → Feature Identifier Not
  * Saveable; SEL = saved returns the default), every feature is changeable (SEL = supported
- * capabilities), Number of Queues may be set once per reset before any I/O queue exists, and
- * every value is checked against what the controller has (power states, vectors, the write
- * cache).
+ * capabilities), and every value is checked against what the controller has (power states,
+ * vectors, the write cache).
+ *
+ * Per-feature choices: Number of Queues allocates once per reset (a second request before any
+ * I/O queue exists reports the same allocation; after one exists it is a Command Sequence
+ * Error); Temperature Threshold keeps the over and under thresholds apart (thermal.ts);
+ * Interrupt Vector Configuration is per vector (Get Features reports the IV in CDW11); Keep Alive
+ * Timer is refused while Identify KAS is 0 (keep_alive.ts).
  *
  * @module
  */
@@ -16,12 +21,27 @@ import { Status } from "../spec/status.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Request } from "./request.ts";
 import { DATA_FEATURE_DEFAULTS, getDataFeature, setDataFeature } from "./admin_features_data.ts";
+import { AsyncEventType, SmartEvent } from "../spec/async_events.ts";
+import { LogPageId } from "../spec/log_page_ids.ts";
+import { CriticalWarning } from "../spec/smart_log.ts";
+import { roundKato } from "./keep_alive.ts";
+import {
+  decodeThreshold,
+  DEFAULT_OVER_THRESHOLD_K,
+  encodeThreshold,
+  selectorSupported,
+  Thermal,
+} from "./thermal.ts";
 
 const DNR = 1 << 14;
 const SV = 1 << 31;
-/** Default temperature threshold: 0x157 K (70 °C), over-temperature, sensor 0. */
-const DEFAULT_TMPTH = 0x157;
 const ZEROS_BASED_ALL = 0xffff;
+/** Interrupt Vector Configuration: IV is CDW11 bits 15:0, CD bit 16 (§5.1.25.1.9). */
+const IV_MASK = 0xffff;
+const CD = 1 << 16;
+/** Asynchronous Event Configuration bits 7:0 enable SMART / Health events per Critical Warning
+ * bit (§5.1.25.1.11): bit 1 is the temperature warning. */
+const AEC_SMART_TEMPERATURE = 1 << CriticalWarning.TEMPERATURE;
 
 /** The features this controller implements and their default DW0 (data features included). */
 export function defaultFeatures(ctrl: NvmeController): Map<number, number> {
@@ -29,7 +49,7 @@ export function defaultFeatures(ctrl: NvmeController): Map<number, number> {
   return new Map<number, number>([
     [FeatureId.ARBITRATION, ctrl.options.arbitrationBurst & 7],
     [FeatureId.POWER_MANAGEMENT, 0],
-    [FeatureId.TEMPERATURE_THRESHOLD, DEFAULT_TMPTH],
+    [FeatureId.TEMPERATURE_THRESHOLD, DEFAULT_OVER_THRESHOLD_K],
     [FeatureId.ERROR_RECOVERY, 0],
     [FeatureId.VOLATILE_WRITE_CACHE, ctrl.options.volatileWriteCache ? 1 : 0],
     [FeatureId.NUMBER_OF_QUEUES, (max << 16) | max],
@@ -67,6 +87,12 @@ export function setFeatures(ctrl: NvmeController, req: Request): number {
       if (ctrl.hasIoQueues()) return Status.COMMAND_SEQUENCE_ERROR | DNR;
       const nsqr = value & 0xffff, ncqr = value >>> 16;
       if (nsqr === ZEROS_BASED_ALL || ncqr === ZEROS_BASED_ALL) return Status.INVALID_FIELD | DNR;
+      // "The value allocated shall not change between resets" (§5.1.25.1.7): a second request
+      // reports the allocation already made.
+      if (ctrl.grantedIoQueues.sq > 0) {
+        req.dw0 = ctrl.features.get(fid)!;
+        return 0;
+      }
       const max = ctrl.options.maxIoQueuePairs;
       const sq = Math.min(nsqr + 1, max), cq = Math.min(ncqr + 1, max);
       ctrl.grantedIoQueues = { sq, cq };
@@ -82,9 +108,19 @@ export function setFeatures(ctrl: NvmeController, req: Request): number {
       ctrl.setWriteCache((value & 1) === 1);
       break;
     case FeatureId.INTERRUPT_VECTOR_CONFIG:
-      if ((value & 0xffff) >= ctrl.options.msixVectors) return Status.INVALID_FIELD | DNR;
+      if ((value & IV_MASK) >= ctrl.options.msixVectors) return Status.INVALID_FIELD | DNR;
       ctrl.interrupts.setVectorConfig(value);
       break;
+    case FeatureId.TEMPERATURE_THRESHOLD:
+      return setTemperatureThreshold(ctrl, value);
+    case FeatureId.KEEP_ALIVE_TIMER: {
+      // KAS = 0: Keep Alive is not supported, so neither is its feature (§5.1.25.1.15).
+      if (ctrl.options.kas === 0) return Status.INVALID_FIELD | DNR;
+      const kato = roundKato(value >>> 0, ctrl.options.kas);
+      ctrl.keepAlive.start(kato);
+      ctrl.features.set(fid, kato);
+      return 0;
+    }
     case FeatureId.INTERRUPT_COALESCING:
       ctrl.interrupts.setCoalescing(value);
       break;
@@ -111,18 +147,65 @@ export function getFeatures(ctrl: NvmeController, req: Request): number {
       ? getDataFeature(ctrl, req, fid, sel)
       : Status.INVALID_FIELD | DNR;
   }
+  if (fid === FeatureId.KEEP_ALIVE_TIMER && ctrl.options.kas === 0) {
+    return Status.INVALID_FIELD | DNR; // not supported with KAS = 0, as for Set
+  }
   switch (sel) {
     case FeatureSelect.CURRENT:
-      req.dw0 = ctrl.features.get(fid) ?? defaults.get(fid)!;
-      return 0;
     case FeatureSelect.DEFAULT:
-    case FeatureSelect.SAVED: // nothing is saveable: the saved value is the default
-      req.dw0 = defaults.get(fid)!;
+    case FeatureSelect.SAVED: { // nothing is saveable: the saved value is the default
+      // The `features-current-is-default` mutant (mutants.ts) answers SEL = current with the
+      // default.
+      const current = sel === FeatureSelect.CURRENT && !ctrl.mutants["features-current-is-default"];
+      const value = selectedValue(ctrl, fid, req.cdw(11), current);
+      if (value < 0) return -value;
+      req.dw0 = value;
       return 0;
+    }
     case FeatureSelect.SUPPORTED_CAPABILITIES:
       req.dw0 = FeatureCapability.CHANGEABLE;
       return 0;
     default:
       return Status.INVALID_FIELD | DNR;
   }
+}
+
+/**
+ * The current (or default) value of a dword feature for Get Features; a negated status when the
+ * CDW11 selection is invalid. Temperature Threshold is per sensor and threshold (TMPSEL, THSEL)
+ * and Interrupt Vector Configuration per vector (IV): CDW11 names which one.
+ */
+function selectedValue(ctrl: NvmeController, fid: number, cdw11: number, current: boolean): number {
+  switch (fid) {
+    case FeatureId.TEMPERATURE_THRESHOLD: {
+      const s = decodeThreshold(cdw11);
+      if (!selectorSupported(s)) return -(Status.INVALID_FIELD | DNR);
+      const kelvin = current ? ctrl.thermal.threshold(s.thsel) : Thermal.defaultThreshold(s.thsel);
+      return encodeThreshold(kelvin, s);
+    }
+    case FeatureId.INTERRUPT_VECTOR_CONFIG: {
+      const iv = cdw11 & IV_MASK;
+      if (iv >= ctrl.options.msixVectors) return -(Status.INVALID_FIELD | DNR);
+      return (iv | (current && ctrl.interrupts.coalescingDisabled(iv) ? CD : 0)) >>> 0;
+    }
+  }
+  const defaults = defaultFeatures(ctrl);
+  return current ? ctrl.features.get(fid) ?? defaults.get(fid)! : defaults.get(fid)!;
+}
+
+/**
+ * Temperature Threshold (§5.1.25.1.4): sets the over or under threshold of the composite sensor
+ * (thermal.ts). Crossing a threshold raises a SMART / Health Temperature Threshold event when
+ * Asynchronous Event Configuration enables temperature warnings (§5.1.2.1).
+ */
+function setTemperatureThreshold(ctrl: NvmeController, cdw11: number): number {
+  const s = decodeThreshold(cdw11);
+  if (!selectorSupported(s)) return Status.INVALID_FIELD | DNR;
+  const crossed = ctrl.thermal.setThreshold(s.thsel, s.tmpth);
+  const aec = ctrl.features.get(FeatureId.ASYNC_EVENT_CONFIG) ?? 0;
+  if (crossed && aec & AEC_SMART_TEMPERATURE) {
+    ctrl.events.enqueue(AsyncEventType.SMART, SmartEvent.TEMPERATURE_THRESHOLD, LogPageId.SMART);
+    ctrl.deliverAsyncEvents();
+  }
+  return 0;
 }

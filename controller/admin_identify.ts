@@ -32,6 +32,8 @@ const CNTRLTYPE_IO = 1;
 /** APSTA bit 0: Autonomous Power State Transitions supported. */
 const APSTA_SUPPORTED = 1;
 const NVME_OUI = new Uint8Array([0x00, 0x54, 0x52]);
+/** One minor version in VS/VER (MNR, bits 15:8). */
+const VS_MINOR_ONE = 1 << 8;
 
 /** Builds the Identify Controller data structure for `ctrl` into `out` (4096 bytes). */
 export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): Uint8Array {
@@ -60,7 +62,9 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
     ieee: NVME_OUI,
     mdts: o.mdts,
     cntlid: o.cntlid,
-    ver: ctrl.regs.vs,
+    // VER equals VS; the `identify-ver-mismatch` mutant (mutants.ts) reports one minor higher.
+    ver: ctrl.mutants["identify-ver-mismatch"] ? ctrl.regs.vs + VS_MINOR_ONE : ctrl.regs.vs,
+    kas: o.kas, // 0: Keep Alive not supported (keep_alive.ts)
     oaes: bit(Oaes.NS_ATTR),
     cntrltype: CNTRLTYPE_IO,
     oacs,

@@ -28,7 +28,7 @@ import { Afi, FirmwareSlotLog, FW_SLOT_LOG_SIZE } from "../spec/fw_slot_log.ts";
 import { LogPageId } from "../spec/log_page_ids.ts";
 import { IDENTIFY_DATA_SIZE } from "../spec/identify_controller.ts";
 import { AdminOpcode, NvmOpcode } from "../spec/opcodes.ts";
-import { KELVIN_OFFSET, SMART_LOG_SIZE, SmartLog } from "../spec/smart_log.ts";
+import { SMART_LOG_SIZE, SmartLog } from "../spec/smart_log.ts";
 import { Status } from "../spec/status.ts";
 import { setUint } from "../spec/_bytes.ts";
 import type { NvmeController } from "./controller.ts";
@@ -54,10 +54,6 @@ const ERROR_LOG_VERSION = 1;
 /** "Not applicable" for Parameter Error Location. */
 const NO_PARAMETER = 0xffff;
 
-/** Composite Temperature in °C: a constant 50 °C, below the default over-temperature threshold. */
-const COMPOSITE_TEMPERATURE_C = 50;
-/** Composite Temperature reported in SMART: 323 K = 50 °C (QEMU's NVME_TEMPERATURE, 0x143). */
-const COMPOSITE_TEMPERATURE_K = KELVIN_OFFSET + COMPOSITE_TEMPERATURE_C;
 /** Available Spare (percent) and Available Spare Threshold (percent) reported in SMART. */
 const AVAILABLE_SPARE = 100, SPARE_THRESHOLD = 10;
 /** Power Cycles: the simulation is one power-on. */
@@ -152,8 +148,9 @@ function commandsOf(byOpcode: Float64Array, opcodes: readonly number[]): number 
 function smartLog(ctrl: NvmeController, page: Uint8Array): number {
   const c = ctrl.port.counters;
   SmartLog.encode({
-    critical_warning: 0,
-    temperature: COMPOSITE_TEMPERATURE_K,
+    // Bit 1 while the temperature is beyond a threshold (thermal.ts); nothing else degrades.
+    critical_warning: ctrl.thermal.criticalWarning(),
+    temperature: ctrl.thermal.temperatureK,
     avail_spare: AVAILABLE_SPARE,
     spare_thresh: SPARE_THRESHOLD,
     host_reads: commandsOf(c.ioByOpcode, READ_OPCODES),
@@ -239,7 +236,8 @@ export function getLogPage(ctrl: NvmeController, req: Request): number {
   const lid = cdw10 & 0xff, rae = (cdw10 & RAE) !== 0;
   const dwords = (req.cdw(11) & 0xffff) * 0x10000 + (cdw10 >>> 16) + 1;
   const length = dwords * DWORD;
-  const offset = req.cdw(13) * 2 ** 32 + req.cdw(12);
+  // The `log-page-offset-ignored` mutant (mutants.ts) reads every page from byte 0.
+  const offset = ctrl.mutants["log-page-offset-ignored"] ? 0 : req.cdw(13) * 2 ** 32 + req.cdw(12);
   const t = ctrl.port.trace;
   if (t.enabled) {
     const lsp = (cdw10 >>> 8) & 0x7f;

@@ -14,7 +14,8 @@ const ABORT_NOT_ABORTED = 1;
 
 /** Asynchronous Event Request (opcode 0Ch): held until an event arrives; AERL + 1 at most. */
 export function asyncEventRequest(ctrl: NvmeController, req: Request): number {
-  if (ctrl.events.outstanding >= ctrl.options.aerl + 1) {
+  // The `aer-limit-not-enforced` mutant (mutants.ts) accepts any number.
+  if (ctrl.events.outstanding >= ctrl.options.aerl + 1 && !ctrl.mutants["aer-limit-not-enforced"]) {
     return Status.ASYNC_EVENT_REQUEST_LIMIT_EXCEEDED | DNR;
   }
   ctrl.events.addRequest(req);
@@ -34,7 +35,8 @@ export function abort(ctrl: NvmeController, req: Request): number {
   return 0;
 }
 
-/** Keep Alive (opcode 18h): restarts the keep-alive timer; always succeeds. */
-export function keepAlive(_ctrl: NvmeController, _req: Request): number {
+/** Keep Alive (opcode 18h): restarts the Keep Alive Timer (keep_alive.ts); always succeeds. */
+export function keepAlive(ctrl: NvmeController, _req: Request): number {
+  ctrl.keepAlive.restart();
   return 0;
 }

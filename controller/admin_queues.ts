@@ -23,8 +23,8 @@
  */
 
 import { Status, withTableDnr } from "../spec/status.ts";
-import { CQE_SIZE } from "../spec/cqe.ts";
-import { SQE_SIZE } from "../spec/sqe.ts";
+import { CQE_SIZE, CQE_SIZE_SHIFT } from "../spec/cqe.ts";
+import { SQE_SIZE, SQE_SIZE_SHIFT } from "../spec/sqe.ts";
 import { ArbitrationMechanism } from "../spec/registers.ts";
 import type { NvmeController } from "./controller.ts";
 import { PrpWalker, SegmentList } from "./prp_walker.ts";
@@ -48,9 +48,23 @@ function maxQid(ctrl: NvmeController, cq: boolean): number {
   return granted > 0 ? granted : ctrl.options.maxIoQueuePairs;
 }
 
-/** Checks shared by both creates: queue size (0's based, ≤ MQES), PC with CAP.CQR, alignment. */
-function checkQueueShape(ctrl: NvmeController, req: Request, qsize: number, pc: number): number {
+/**
+ * Checks shared by both creates: queue size (0's based, ≤ MQES), the entry size in CC
+ * (IOSQES/IOCQES), PC with CAP.CQR, alignment. `entryShift` is CC.IOSQES or CC.IOCQES and
+ * `supportedShift` the only entry size this controller has (64 B SQE, 16 B CQE).
+ */
+function checkQueueShape(
+  ctrl: NvmeController,
+  req: Request,
+  qsize: number,
+  pc: number,
+  entryShift: number,
+  supportedShift: number,
+): number {
   if (qsize === 0 || qsize > ctrl.options.mqes) return fail(Status.INVALID_QUEUE_SIZE);
+  // CC.IOSQES/IOCQES still 0 (or not a size we have): the queue's entry size is not defined, so
+  // an I/O queue of that kind cannot be created (Base 2.1 §3.1.4.5, Invalid Queue Size).
+  if (entryShift !== supportedShift) return fail(Status.INVALID_QUEUE_SIZE);
   // CAP.CQR = 1: queues must be physically contiguous; PC = 0 is an Invalid Field (§5.2.2).
   if (pc !== PC_CONTIGUOUS && ctrl.options.cqr) return fail(Status.INVALID_FIELD);
   // PRP1 — the contiguous queue's base or the PRP List pointer — has offset 0h (§5.2.2/§5.2.3).
@@ -94,7 +108,8 @@ export function createIoCq(ctrl: NvmeController, req: Request): number {
   if (qid === 0 || qid > maxQid(ctrl, true) || ctrl.cqs[qid]) {
     return fail(Status.INVALID_QUEUE_IDENTIFIER);
   }
-  const shape = checkQueueShape(ctrl, req, qsize, pc);
+  const iocqes = ctrl.regs.ioCqEntrySize();
+  const shape = checkQueueShape(ctrl, req, qsize, pc, iocqes, CQE_SIZE_SHIFT);
   if (shape) return shape;
   // With MSI-X every CQ names a vector the function has; without it only vector 0 exists.
   const vectors = ctrl.port.msixEnabled ? ctrl.options.msixVectors : 1;
@@ -133,9 +148,11 @@ export function createIoSq(ctrl: NvmeController, req: Request): number {
   const pc = cdw11 & 1, qprio = (cdw11 >>> 1) & 3, cqid = cdw11 >>> 16;
   if (cqid === 0 || !ctrl.cqs[cqid]) return fail(Status.COMPLETION_QUEUE_INVALID);
   if (qid === 0 || qid > maxQid(ctrl, false) || ctrl.sqs[qid]) {
-    return fail(Status.INVALID_QUEUE_IDENTIFIER);
+    const wrong = ctrl.mutants["create-sq-invalid-qid-status"]; // mutants.ts
+    return fail(wrong ? Status.INVALID_FIELD : Status.INVALID_QUEUE_IDENTIFIER);
   }
-  const shape = checkQueueShape(ctrl, req, qsize, pc);
+  const iosqes = ctrl.regs.ioSqEntrySize();
+  const shape = checkQueueShape(ctrl, req, qsize, pc, iosqes, SQE_SIZE_SHIFT);
   if (shape) return shape;
   // QPRIO is used only under weighted round robin; otherwise it is ignored (§5.2.3, §3.4.4).
   const wrr = ctrl.regs.arbitration() === ArbitrationMechanism.WEIGHTED_ROUND_ROBIN;

@@ -27,6 +27,7 @@ import { LogPageId } from "../spec/log_page_ids.ts";
 import { FeatureId } from "../spec/features.ts";
 import { memoryPageSize } from "../spec/registers.ts";
 import { NvmOpcode } from "../spec/opcodes.ts";
+import { Psdt } from "../spec/sqe.ts";
 import { nvmeIdentity, type PciIdentity } from "../platform/identity.ts";
 import type { DevicePort, NvmeFunction, ResetKind } from "../platform/ports.ts";
 import type { EventHandle } from "../platform/scheduler.ts";
@@ -43,6 +44,8 @@ import { NvmSubsystem } from "./subsystem.ts";
 import type { Namespace } from "./namespace.ts";
 import { ChangedNamespaceLog } from "./changed_ns_log.ts";
 import { DataTransfer } from "./data_transfer.ts";
+import { Thermal } from "./thermal.ts";
+import { KEEP_ALIVE_TIMEOUT_RULE, KeepAliveMonitor } from "./keep_alive.ts";
 
 const CSTS_RDY = 1 << 0;
 const CSTS_CFS = 1 << 1;
@@ -51,6 +54,8 @@ const CSTS_SHST_OCCURRING = 1 << 2;
 const CSTS_SHST_COMPLETE = 2 << 2;
 const CSTS_NSSRO = 1 << 4;
 const DNR = 1 << 14;
+/** CDW0 bits 15:14 (byte 1 bits 7:6): PSDT. */
+const PSDT_SHIFT = 6;
 const REGISTER_AREA_END = 0x1000;
 const FATAL_RULE = DEVICE_RULES.fatalStatus;
 /** MDTS = 0 means "no limit"; the bounce buffer is capped here. */
@@ -83,6 +88,12 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   transfer!: DataTransfer;
   /** Complete I/O without touching media (latency studies). */
   noopIo: boolean;
+  /** Temperature and the Temperature Threshold feature (thermal.ts). */
+  readonly thermal: Thermal = new Thermal();
+  /** The Keep Alive Timer (keep_alive.ts; runs only when KAS ≠ 0 and the host set KATO). */
+  readonly keepAlive: KeepAliveMonitor = new KeepAliveMonitor((kato) =>
+    this.#keepAliveExpired(kato)
+  );
 
   #page = new Uint8Array(4096);
   #io = new Uint8Array(0);
@@ -90,10 +101,14 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   #ioView = new Uint8Array(0);
   /** MDTS in bytes, fixed by the options: computed once, not per command. */
   readonly #maxTransfer: number;
+  /** CAP.DSTRD as the doorbell decoder uses it (0 under the `doorbell-stride-ignored` mutant). */
+  readonly #doorbellStride: number;
   #hooks: RegisterHooks;
   #readyTimer: EventHandle | null = null;
   #resetTimer: EventHandle | null = null;
   #shutdownTimer: EventHandle | null = null;
+  /** A shutdown was requested in the CC write that cleared EN: the reset must leave SHST alone. */
+  #shutdownWithReset = false;
 
   /**
    * Creates a controller; every option has a documented default (see options.ts). Without a
@@ -112,9 +127,13 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
       notifyNamespaceChanged: (nsids) => this.#namespacesChanged(nsids),
     });
     this.identity = nvmeIdentity({ dstrd: o.dstrd, msixVectors: o.msixVectors });
+    this.#doorbellStride = this.mutants["doorbell-stride-ignored"] ? 0 : o.dstrd;
     this.#hooks = {
       enable: () => this.#enable(),
-      enableFailed: (reason) => this.#fatal(`enable refused: ${reason}`),
+      enableFailed: (reason) => {
+        this.#endShutdownWithReset();
+        this.#fatal(`enable refused: ${reason}`);
+      },
       disable: () => this.#disable(),
       shutdown: (abrupt) => this.#shutdown(abrupt),
       subsystemReset: () => this.#subsystemReset(),
@@ -126,10 +145,12 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   /** Called by the machine. */
   attach(port: DevicePort): void {
     this.bindPort(port);
+    this.keepAlive.attach(port);
     const o = this.options;
     this.transfer = new DataTransfer(
       port,
       o.sgl === "none" ? null : { alignment: o.sgl, bitBucket: true, oversizedLength: false },
+      this.mutants["prp1-offset-ignored"],
     );
   }
 
@@ -209,7 +230,7 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
       );
       return;
     }
-    const db = decodeDoorbell(offset, this.options.dstrd);
+    const db = decodeDoorbell(offset, this.#doorbellStride);
     if (db === null) {
       const message = `write between doorbells at 0x${offset.toString(16)}`;
       this.invalidDoorbell(
@@ -224,10 +245,17 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
 
   // ---- the engine's hooks into the command set ----
 
-  /** Looks the opcode up in the admin or NVM table; unknown opcodes are Invalid Command Opcode. */
+  /**
+   * Looks the opcode up in the admin or NVM table; unknown opcodes are Invalid Command Opcode.
+   * An admin command whose PSDT is not PRP is an Invalid Field: on PCIe, PRPs shall be used for
+   * all admin commands (Base 2.1 §3.3.3.1, CDW0.PSDT).
+   */
   protected execute(req: Request): number {
-    const handler = (req.sqid === 0 ? ADMIN_HANDLERS : IO_HANDLERS).get(req.opcode);
-    return handler ? handler(this, req) : Status.INVALID_OPCODE | DNR;
+    const admin = req.sqid === 0;
+    const handler = (admin ? ADMIN_HANDLERS : IO_HANDLERS).get(req.opcode);
+    if (!handler) return Status.INVALID_OPCODE | DNR;
+    if (admin && req.sqe[1] >>> PSDT_SHIFT !== Psdt.PRP) return Status.INVALID_FIELD | DNR;
+    return handler(this, req);
   }
 
   /** Media latency of a successful data command under the latency model (0 with no-op I/O). */
@@ -255,6 +283,7 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
       }
       this.#completeReset();
     }
+    this.#endShutdownWithReset();
     const [sqSize, cqSize] = this.regs.adminQueueSizes();
     this.createCq(0, this.regs.acq, cqSize, true, 0);
     this.createSq(0, this.regs.asq, sqSize, 0, 0);
@@ -266,6 +295,17 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
         if (t.enabled) t.emit({ type: "mmio_start_success" });
       }
     });
+  }
+
+  /**
+   * CC.EN 0→1 leaves shutdown behind: a shutdown still reported (or in progress, requested with
+   * the last reset) is over, and SHST reads 00b again (Base 2.1 §3.1.4.6).
+   */
+  #endShutdownWithReset(): void {
+    if (this.#shutdownTimer !== null) this.port.cancel(this.#shutdownTimer);
+    this.#shutdownTimer = null;
+    this.#shutdownWithReset = false;
+    this.regs.setCsts(CSTS_SHST_MASK, 0);
   }
 
   #fatal(reason: string): void {
@@ -290,6 +330,8 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   #resetControllerState(): void {
     this.resetQueueState();
     this.grantedIoQueues = { sq: 0, cq: 0 };
+    this.thermal.reset();
+    this.keepAlive.stop();
     for (const timer of [this.#readyTimer, this.#shutdownTimer]) {
       if (timer !== null) this.port.cancel(timer);
     }
@@ -297,11 +339,15 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
     this.#shutdownTimer = null;
   }
 
-  /** The end of a controller reset: RDY, CFS and SHST return to their reset values. */
+  /**
+   * The end of a controller reset: RDY, CFS and SHST return to their reset values — except SHST
+   * when the same CC write asked for a shutdown, which then reports its own progress.
+   */
   #completeReset(): void {
     if (this.#resetTimer !== null) this.port.cancel(this.#resetTimer);
     this.#resetTimer = null;
-    this.regs.setCsts(CSTS_RDY | CSTS_CFS | CSTS_SHST_MASK, 0);
+    const shst = this.#shutdownWithReset ? 0 : CSTS_SHST_MASK;
+    this.regs.setCsts(CSTS_RDY | CSTS_CFS | shst, 0);
   }
 
   #disable(): void {
@@ -317,6 +363,7 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
       this.#completeReset();
       return;
     }
+    if (this.mutants["rdy-never-clears"]) return; // mutant: the reset never reports completion
     this.#resetTimer = this.port.schedule(this.options.disableDelayNs, () => {
       this.#resetTimer = null;
       this.#completeReset();
@@ -324,6 +371,8 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   }
 
   #shutdown(abrupt: boolean): void {
+    // Called after `#disable` when SHN came with EN 1→0 (Base 2.1 §3.1.4.5): reset and shutdown.
+    this.#shutdownWithReset = !this.regs.enabled;
     this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_OCCURRING);
     const t = this.port.trace;
     if (t.enabled) t.emit({ type: "mmio_shutdown_set" });
@@ -334,8 +383,15 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
       this.#shutdownTimer = null;
       // A normal shutdown makes cached data durable first (Base 2.1 §3.6.2).
       if (!abrupt) this.subsystem.flushAll();
+      if (this.mutants["shutdown-never-completes"]) return; // mutant: SHST stays 01b
       this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_COMPLETE);
     });
+  }
+
+  /** Keep Alive Timeout (Base 2.1 §3.9): the host's fault; the controller sets CFS. */
+  #keepAliveExpired(katoMs: number): void {
+    this.hostViolation(KEEP_ALIVE_TIMEOUT_RULE, `no Keep Alive within KATO ${katoMs} ms`);
+    this.regs.setCsts(CSTS_CFS, CSTS_CFS);
   }
 
   #subsystemReset(): void {
@@ -345,6 +401,7 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
 
   /** FLR or power loss: everything back to power-on state; a power loss also drops cached data. */
   reset(kind: ResetKind): void {
+    this.#shutdownWithReset = false;
     this.#resetControllerState();
     if (this.#resetTimer !== null) this.port.cancel(this.#resetTimer);
     this.#resetTimer = null;

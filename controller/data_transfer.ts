@@ -39,9 +39,16 @@ export class DataTransfer {
   readonly #sgl: SglWalker | null;
   readonly #segments = new SegmentList();
 
-  /** Creates the mover; `sgl` is null when the controller does not advertise SGLs. */
-  constructor(port: DevicePort, sgl: SglWalkerOptions | null) {
+  /** PRP1's offset dropped (the `prp1-offset-ignored` mutant, mutants.ts). */
+  readonly #ignorePrp1Offset: boolean;
+
+  /**
+   * Creates the mover; `sgl` is null when the controller does not advertise SGLs.
+   * `ignorePrp1Offset` switches on the `prp1-offset-ignored` mutant.
+   */
+  constructor(port: DevicePort, sgl: SglWalkerOptions | null, ignorePrp1Offset = false) {
     this.#port = port;
+    this.#ignorePrp1Offset = ignorePrp1Offset;
     this.#prp = new PrpWalker(port);
     this.#sgl = sgl ? new SglWalker(port, sgl) : null;
   }
@@ -71,7 +78,9 @@ export class DataTransfer {
     const psdt = req.sqe[1] >>> PSDT_SHIFT;
     this.#segments.clear();
     if (psdt === Psdt.PRP) {
-      return this.#prp.walk(req.qword(PRP1), req.qword(PRP2), length, pageSize, this.#segments);
+      let prp1 = req.qword(PRP1);
+      if (this.#ignorePrp1Offset) prp1 -= prp1 % pageSize; // mutant: transfer from the page base
+      return this.#prp.walk(prp1, req.qword(PRP2), length, pageSize, this.#segments);
     }
     if (!this.#sgl || psdt !== Psdt.SGL_MPTR_CONTIG && psdt !== Psdt.SGL_MPTR_SGL) {
       return Status.INVALID_FIELD | DNR;

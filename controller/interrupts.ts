@@ -72,6 +72,11 @@ export class InterruptUnit {
     else this.#noCoalesce.delete(vector);
   }
 
+  /** Interrupt Vector Configuration CD of `vector`: coalescing disabled for it. */
+  coalescingDisabled(vector: number): boolean {
+    return this.#noCoalesce.has(vector);
+  }
+
   /** A CQE was posted on a CQ with interrupts enabled on `vector` (MSI-X mode). */
   completionPosted(vector: number): void {
     const s = this.#settings;

@@ -35,3 +35,6 @@ export * from "./register_file.ts";
 export * from "./doorbells.ts";
 export * from "./prp_walker.ts";
 export * from "./sgl_walker.ts";
+export * from "./mutants.ts";
+export * from "./thermal.ts";
+export * from "./keep_alive.ts";

@@ -78,15 +78,27 @@ export function inNamespace(ns: Namespace, slba: number, count: number): boolean
 function lbaRange(ctrl: NvmeController, req: Request): Namespace | number {
   const ns = commandNamespace(ctrl, req);
   if (typeof ns === "number") return ns;
-  if (!inNamespace(ns, req.qword(SLBA), blocksOf(req))) return Status.LBA_OUT_OF_RANGE | DNR;
+  if (!inNamespace(ns, req.qword(SLBA), blocksOf(req))) return outOfRange(ctrl);
   return ns;
+}
+
+/**
+ * LBA Out of Range — or, under the `lba-range-unchecked` mutant (mutants.ts), Successful
+ * Completion without touching the media.
+ */
+function outOfRange(ctrl: NvmeController): number {
+  return ctrl.mutants["lba-range-unchecked"] ? Status.SUCCESS : Status.LBA_OUT_OF_RANGE | DNR;
 }
 
 /** As {@linkcode lbaRange}, and the transfer must also fit MDTS. */
 function dataRange(ctrl: NvmeController, req: Request): Namespace | number {
   const ns = lbaRange(ctrl, req);
   if (typeof ns === "number") return ns;
-  if (blocksOf(req) * ns.blockSize > ctrl.maxTransferBytes()) return Status.INVALID_FIELD | DNR;
+  if (
+    blocksOf(req) * ns.blockSize > ctrl.maxTransferBytes() && !ctrl.mutants["mdts-not-enforced"]
+  ) {
+    return Status.INVALID_FIELD | DNR;
+  }
   return ns;
 }
 
@@ -140,7 +152,7 @@ export function write(ctrl: NvmeController, req: Request): number {
     });
   }
   const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());
-  if (x || ctrl.noopIo) return x;
+  if (x || ctrl.noopIo || ctrl.mutants["write-data-dropped"]) return x;
   ns.media.write(req.qword(SLBA), blocks, buf, 0, writeMode(req));
   return 0;
 }
@@ -156,7 +168,8 @@ export function compare(ctrl: NvmeController, req: Request): number {
   commitForFua(ns, req);
   const slba = req.qword(SLBA);
   if (ns.media.firstUncorrectable(slba, blocks) !== READ_OK) return Status.UNRECOVERED_READ_ERROR;
-  return ns.media.compare(slba, blocks, buf, 0) ? 0 : Status.COMPARE_FAILURE | DNR;
+  const same = ns.media.compare(slba, blocks, buf, 0) || ctrl.mutants["compare-always-succeeds"];
+  return same ? 0 : Status.COMPARE_FAILURE | DNR;
 }
 
 /**
@@ -168,7 +181,7 @@ export function verify(ctrl: NvmeController, req: Request): number {
   if (typeof ns === "number") return ns;
   if (req.cdw(12) & PRACT) return Status.INVALID_FIELD | DNR;
   const blocks = blocksOf(req), slba = req.qword(SLBA);
-  if (!inNamespace(ns, slba, blocks)) return Status.LBA_OUT_OF_RANGE | DNR;
+  if (!inNamespace(ns, slba, blocks)) return outOfRange(ctrl);
   if (ctrl.noopIo) return 0;
   commitForFua(ns, req);
   if (ns.media.firstUncorrectable(slba, blocks) !== READ_OK) return Status.UNRECOVERED_READ_ERROR;
@@ -216,7 +229,7 @@ export function datasetManagement(ctrl: NvmeController, req: Request): number {
   const nlbAt = (i: number) => getUint(buf, i * DSM_RANGE_SIZE + DSM_NLB_OFFSET, DSM_NLB_BYTES);
   const slbaAt = (i: number) => getU64(buf, i * DSM_RANGE_SIZE + DSM_SLBA_OFFSET);
   for (let i = 0; i < ranges; i++) {
-    if (!inNamespace(ns, slbaAt(i), nlbAt(i))) return Status.LBA_OUT_OF_RANGE | DNR;
+    if (!inNamespace(ns, slbaAt(i), nlbAt(i))) return outOfRange(ctrl);
   }
   if (!(req.cdw(11) & DSM_AD) || ctrl.noopIo) return 0; // IDR/IDW are hints only
   for (let i = 0; i < ranges; i++) if (nlbAt(i) > 0) ns.media.deallocate(slbaAt(i), nlbAt(i));
@@ -229,8 +242,9 @@ export function datasetManagement(ctrl: NvmeController, req: Request): number {
  * Namespace or Format.
  */
 export function flush(ctrl: NvmeController, req: Request): number {
+  const skip = ctrl.noopIo || ctrl.mutants["flush-not-durable"];
   if (req.nsid === NSID_ALL) {
-    if (ctrl.noopIo) return 0;
+    if (skip) return 0;
     for (const nsid of ctrl.subsystem.activeNamespaces(ctrl.options.cntlid)) {
       ctrl.subsystem.namespace(nsid)?.media.flush();
     }
@@ -238,6 +252,6 @@ export function flush(ctrl: NvmeController, req: Request): number {
   }
   const ns = commandNamespace(ctrl, req);
   if (typeof ns === "number") return ns;
-  if (!ctrl.noopIo) ns.media.flush();
+  if (!skip) ns.media.flush();
   return 0;
 }

@@ -14,6 +14,7 @@
  */
 
 import { type LatencyModel, validateLatencyModel } from "./latency.ts";
+import { MUTANT_IDS, type MutantId } from "./mutants.ts";
 
 /** How the controller publishes EventIdx with shadow doorbells (Doorbell Buffer Config). */
 export type EventIdxPolicy = "interrupt" | "polling";
@@ -82,6 +83,17 @@ export interface ControllerOptions {
   noopIo: boolean;
   /** Shadow doorbell poll interval in the "polling" EventIdx policy (default 1 µs). */
   shadowPollIntervalNs: number;
+  /**
+   * Identify KAS: Keep Alive granularity in 100 ms units; 0 = Keep Alive not supported, so Set
+   * Features Keep Alive Timer is refused (default 0). Non-zero enables the Keep Alive Timer
+   * (keep_alive.ts).
+   */
+  kas: number;
+  /**
+   * Seeded bugs to switch on (mutants.ts), for showing that the conformance suite catches them
+   * (default none: the reference controller).
+   */
+  mutants: readonly MutantId[];
 }
 
 /** The defaults. */
@@ -117,6 +129,8 @@ export const DEFAULT_OPTIONS: Readonly<ControllerOptions> = Object.freeze({
   latency: { kind: "none" } as LatencyModel,
   noopIo: false,
   shadowPollIntervalNs: 1_000,
+  kas: 0,
+  mutants: Object.freeze([]) as readonly MutantId[],
 });
 
 /** Thrown for a configuration the controller cannot represent. */
@@ -147,6 +161,13 @@ export function resolveOptions(partial: Partial<ControllerOptions> = {}): Contro
   check(o.mdts >= 0 && o.mdts <= 255, "mdts must be 0..255");
   check(o.aerl >= 0 && o.aerl <= 255, "aerl must be 0..255");
   check(o.shadowPollIntervalNs > 0, "shadowPollIntervalNs must be > 0");
+  check(Number.isInteger(o.kas) && o.kas >= 0 && o.kas <= 0xffff, "kas must be 0..65535");
+  for (const id of o.mutants) {
+    check(
+      MUTANT_IDS.includes(id),
+      `mutant "${id}" is unknown: use one of ${MUTANT_IDS.join(", ")}`,
+    );
+  }
   validateLatencyModel(o.latency);
   check(
     o.serial.length <= 20 && o.model.length <= 40 && o.firmware.length <= 8,

@@ -24,6 +24,8 @@ import type { RegisterFile } from "./register_file.ts";
 import { PENDING, type Request, RequestPool } from "./request.ts";
 import { HOST_RULES, type HostRule } from "./rules.ts";
 import { ShadowDoorbells } from "./shadow_doorbells.ts";
+import { type MutantFlags, mutantFlags } from "./mutants.ts";
+import { ringNext } from "../spec/ring.ts";
 
 const CSTS_RDY = 1 << 0;
 const CSTS_CFS = 1 << 1;
@@ -47,6 +49,11 @@ export abstract class QueueEngine {
   readonly shadow: ShadowDoorbells;
   /** Current feature values by FID, as set by Set Features. */
   readonly features: Map<number, number> = new Map();
+  /**
+   * Seeded bugs switched on by the `mutants` option (mutants.ts), computed once: the command path
+   * checks a constant boolean per mutant (all false for the reference).
+   */
+  readonly mutants: MutantFlags;
 
   #port!: DevicePort;
   #requests = new RequestPool();
@@ -66,13 +73,19 @@ export abstract class QueueEngine {
   #ready = (sq: SubmissionQueue) => {
     const cq = this.cqs[sq.cqid];
     // Back-pressure: fetch only when the completion is sure to find a free CQ slot.
-    return sq.hasWork() && cq !== undefined && cq.unconsumed() + cq.inFlight < cq.size - 1;
+    return sq.hasWork() && cq !== undefined &&
+      (cq.unconsumed() + cq.inFlight < cq.size - 1 || this.mutants["cq-overwrite-when-full"]);
   };
 
   /** Creates the engine for a controller's options and register file. */
   constructor(readonly options: ControllerOptions, readonly regs: RegisterFile) {
     this.interrupts = new InterruptUnit(options.msixVectors);
-    this.shadow = new ShadowDoorbells(options.dstrd, options.eventIdxPolicy);
+    const m = this.mutants = mutantFlags(options.mutants);
+    this.shadow = new ShadowDoorbells(
+      options.dstrd,
+      options.eventIdxPolicy,
+      m["event-idx-never-updated"],
+    );
   }
 
   /** The device port (after attach). */
@@ -128,7 +141,11 @@ export abstract class QueueEngine {
   /** Validates and applies a new SQ tail / CQ head; false (and a finding) when invalid. */
   #apply(qid: number, isCq: boolean, value: number, source: "MMIO" | "shadow"): boolean {
     const q = isCq ? this.cqs[qid] : this.sqs[qid];
-    const rule = isCq ? cqHeadProblem(this.cqs[qid], value) : sqTailProblem(this.sqs[qid], value);
+    let rule = isCq ? cqHeadProblem(this.cqs[qid], value) : sqTailProblem(this.sqs[qid], value);
+    if (this.mutants["sq-tail-wraps-silently"] && rule === HOST_RULES.sqTailOutOfRange) {
+      value %= q!.size; // mutant: the out-of-range tail is wrapped instead of refused
+      rule = sqTailProblem(this.sqs[qid], value);
+    }
     if (rule) {
       const state = q ? ` (head ${q.head}, tail ${q.tail}, size ${q.size})` : "";
       const what = `${source} ${isCq ? "CQ" : "SQ"} ${qid} ${isCq ? "head" : "tail"} ${value}`;
@@ -298,7 +315,7 @@ export abstract class QueueEngine {
       return;
     }
     cq.inFlight--;
-    if (cq.isFull()) {
+    if (cq.isFull() && !this.mutants["cq-overwrite-when-full"]) {
       const held = this.#held.get(cq.id) ?? [];
       held.push(req);
       this.#held.set(cq.id, held);
@@ -315,8 +332,14 @@ export abstract class QueueEngine {
     const v = this.#cqeView;
     v.setUint32(0, req.dw0, true);
     v.setUint32(4, req.dw1, true);
-    v.setUint16(8, req.sq?.head ?? this.sqs[req.sqid]?.head ?? 0, true);
-    v.setUint16(10, req.sqid, true);
+    const sq = req.sq ?? this.sqs[req.sqid];
+    const sqhd = sq?.head ?? 0;
+    v.setUint16(
+      8,
+      this.mutants["cqe-sq-head-off-by-one"] && sq ? ringNext(sqhd, sq.size) : sqhd,
+      true,
+    );
+    v.setUint16(10, this.mutants["cqe-sqid-is-cqid"] ? req.cqid : req.sqid, true);
     v.setUint16(12, req.cid, true);
     const t = this.port.trace;
     if (t.enabled) {
@@ -334,11 +357,18 @@ export abstract class QueueEngine {
     if (!cq.post(this.port, this.#cqeScratch, req.status)) {
       this.fatal(`CQ ${cq.id}: completion for CID ${req.cid} could not be written`);
     }
+    // Mutants: the phase inversion undone; the admin CQ's last slot skipped.
+    if (this.mutants["cq-phase-not-inverted"] && cq.tail === 0) cq.phase ^= 1;
+    if (this.mutants["admin-cq-wrap-early"] && cq.id === 0 && cq.tail === cq.size - 1) {
+      cq.tail = 0;
+      cq.phase ^= 1;
+    }
     this.port.counters.completion();
     this.#requests.give(req);
     if (!cq.interruptsEnabled) return;
-    if (this.port.msixEnabled) this.interrupts.completionPosted(cq.vector);
-    else this.updateIntx();
+    if (this.port.msixEnabled) {
+      this.interrupts.completionPosted(this.mutants["msix-vector-ignored"] ? 0 : cq.vector);
+    } else this.updateIntx();
   }
 
   /** INTx is a level: asserted while an interrupt-enabled CQ has unconsumed entries, unmasked. */

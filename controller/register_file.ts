@@ -15,6 +15,7 @@
  */
 
 import {
+  AQA,
   CAP,
   CommandSetSelected,
   encodeRegister,
@@ -26,6 +27,7 @@ import { CQE_SIZE_SHIFT } from "../spec/cqe.ts";
 import { SQE_SIZE_SHIFT } from "../spec/sqe.ts";
 import { field32 } from "../spec/_bytes.ts";
 import type { ControllerOptions } from "./options.ts";
+import { mutantFlags } from "./mutants.ts";
 
 /** What the register file asks of the controller when the host writes CC, NSSR or INTMS/INTMC. */
 export interface RegisterHooks {
@@ -35,7 +37,8 @@ export interface RegisterHooks {
   enableFailed(reason: string): void;
   /** CC.EN 1→0: controller reset. */
   disable(): void;
-  /** CC.SHN set to normal (1) or abrupt (2) while enabled. */
+  /** CC.SHN set to normal (1) or abrupt (2) while enabled, or in the write that clears EN (after
+   * `disable`). */
   shutdown(abrupt: boolean): void;
   /** NSSR written with "NVMe" and NSSRS supported. */
   subsystemReset(): void;
@@ -51,10 +54,16 @@ export interface RegisterHooks {
 // CC fields the host may change only while CC.EN = 0 (Base 2.1 §3.1.4.5).
 const CC_LOCKED_MASK = 0x0000_3ff0; // CSS 6:4, MPS 10:7, AMS 13:11
 const CC_WRITABLE_MASK = 0x01ff_fff1; // EN, CSS, MPS, AMS, SHN, IOSQES, IOCQES, CRIME
+const CSTS_RDY = 1 << 0;
 const CSTS_NSSRO = 1 << 4;
 const SHN_NORMAL = 1;
 const SHN_ABRUPT = 2;
 const REGISTERS_64 = new Set<number>([R.CAP, R.ASQ, R.ACQ, R.BPMBL, R.CMBMSC]);
+/** AQA bits that exist (ASQS 11:0, ACQS 27:16); 31:28 and 15:12 are reserved: read 0, writes
+ * ignored (Base 2.1 §3.1.4, §3.1.4.8). */
+const AQA_DEFINED_MASK = Number(encodeRegister(AQA, { asqs: 0xfff, acqs: 0xfff }));
+/** ASQ/ACQ bits 11:0 are reserved (the base is 4 KiB aligned): read 0 (Base 2.1 §3.1.4.9/10). */
+const ADMIN_BASE_LOW_MASK = ~0xfff;
 
 /** Register values; the controller reads CSTS bits through the setters below. */
 export class RegisterFile {
@@ -82,6 +91,9 @@ export class RegisterFile {
   #acqHi = 0;
   #asqLo = 0;
   #acqLo = 0;
+  /** Mutants (mutants.ts): reserved admin-queue bits kept; RDY set by a CC write with EN = 0. */
+  readonly #keepReservedBits: boolean;
+  readonly #readyWithoutEnable: boolean;
 
   /** Builds the register file from the options. */
   constructor(readonly options: ControllerOptions) {
@@ -103,6 +115,9 @@ export class RegisterFile {
     this.capHi = Number(cap >> 32n);
     this.vs = (o.version[0] << 16) | (o.version[1] << 8) | o.version[2];
     this.crto = (o.crto.crimt << 16) | o.crto.crwmt;
+    const mutants = mutantFlags(o.mutants);
+    this.#keepReservedBits = mutants["aqa-reserved-bits-kept"];
+    this.#readyWithoutEnable = mutants["rdy-without-enable"];
   }
 
   /** True when CC.EN is 1. */
@@ -199,10 +214,13 @@ export class RegisterFile {
   }
 
   #writeAdmin(offset: number, value: number): void {
-    if (offset === R.AQA) this.aqa = value;
-    else if (offset === R.ASQ) this.#asqLo = value;
+    // Reserved bits are dropped on the write, so they read 0.
+    const keep = this.#keepReservedBits;
+    const aqaMask = keep ? ~0 : AQA_DEFINED_MASK, baseMask = keep ? ~0 : ADMIN_BASE_LOW_MASK;
+    if (offset === R.AQA) this.aqa = (value & aqaMask) >>> 0;
+    else if (offset === R.ASQ) this.#asqLo = (value & baseMask) >>> 0;
     else if (offset === R.ASQ + 4) this.#asqHi = value;
-    else if (offset === R.ACQ) this.#acqLo = value;
+    else if (offset === R.ACQ) this.#acqLo = (value & baseMask) >>> 0;
     else this.#acqHi = value;
     this.asq = this.#asqHi * 2 ** 32 + this.#asqLo;
     this.acq = this.#acqHi * 2 ** 32 + this.#acqLo;
@@ -226,12 +244,18 @@ export class RegisterFile {
       else hooks.enable();
     } else if (wasEn && !en) {
       hooks.disable();
+      // SHN written with EN 1→0 in the same write: a Controller Reset and a shutdown, reported in
+      // CSTS.SHST (Base 2.1 §3.1.4.5, CC.SHN).
+      const shn = field32(next, 14, 15);
+      if (shn === SHN_NORMAL || shn === SHN_ABRUPT) hooks.shutdown(shn === SHN_ABRUPT);
     } else if (en) {
       const oldShn = field32(old, 14, 15), shn = field32(next, 14, 15);
       // SHN = 11b is reserved: no shutdown is requested.
       if (shn !== oldShn && (shn === SHN_NORMAL || shn === SHN_ABRUPT)) {
         hooks.shutdown(shn === SHN_ABRUPT);
       }
+    } else if (this.#readyWithoutEnable) {
+      this.setCsts(CSTS_RDY, CSTS_RDY); // mutant: RDY without CC.EN
     }
   }
 
@@ -270,6 +294,16 @@ export class RegisterFile {
   /** CC.MPS as a page size in bytes. */
   pageSize(): number {
     return memoryPageSize(field32(this.cc, 7, 10));
+  }
+
+  /** CC.IOSQES: I/O SQ entry size, log2 bytes (0 = not set yet). */
+  ioSqEntrySize(): number {
+    return field32(this.cc, 16, 19);
+  }
+
+  /** CC.IOCQES: I/O CQ entry size, log2 bytes (0 = not set yet). */
+  ioCqEntrySize(): number {
+    return field32(this.cc, 20, 23);
   }
 
   /** CC.AMS. */

@@ -433,6 +433,9 @@ class RegisterModel {
   validEnableAt: number | null = null;
   /** A shutdown was requested since the last completed reset. */
   shutdownRequested = false;
+  /** SHN = 01b/10b came in the write that cleared EN: a reset and a shutdown (Base 2.1 §3.1.4.5);
+   * SHST may report that shutdown until the next enable. */
+  shutdownWithReset = false;
   /** A reset began and the host has not yet seen it complete (EN = 0 and RDY = 0). */
   resetInProgress = false;
   /** Invariants skipped for the rest of the case because a listed known bug's precondition
@@ -480,6 +483,7 @@ class RegisterModel {
     const staleCsts = (oldCsts & CSTS_CFS) !== 0 || shst(oldCsts) !== 0;
     if (!wasEn && en) {
       this.validEnableAt = this.validToEnable(cc) ? now : null;
+      this.shutdownWithReset = false;
       // Known bug "csts-not-cleared-by-quick-reenable": CFS/SHST left from before the reset are
       // cleared only by a delayed callback that is skipped once EN is set again.
       if (staleCsts) this.#knownBug("csts-not-cleared-by-quick-reenable", "R5", "R6");
@@ -487,6 +491,7 @@ class RegisterModel {
       this.enClearedAt = now;
       this.validEnableAt = null;
       this.resetInProgress = true;
+      if (shn(cc) === 1 || shn(cc) === 2) this.shutdownWithReset = true;
       // Same bug, when RDY is already 0 (the host cannot wait for the reset to finish).
       if (!(oldCsts & CSTS_RDY) && staleCsts) {
         this.#knownBug("csts-not-cleared-by-quick-reenable", "R5", "R6");
@@ -534,7 +539,7 @@ class RegisterModel {
     }
     if (!this.skip.has("R6")) {
       assert(
-        shst(csts) === 0 || this.shutdownRequested,
+        shst(csts) === 0 || this.shutdownRequested || this.shutdownWithReset,
         `R6: CSTS.SHST = ${shst(csts)} with no shutdown requested since the last reset ` +
           `(CSTS 0x${csts.toString(16)}, CC 0x${cc.toString(16)})`,
       );

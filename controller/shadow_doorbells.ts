@@ -49,8 +49,15 @@ export class ShadowDoorbells {
   #enabled = false;
   #slot = new Uint8Array(SLOT_BYTES);
 
-  /** Creates the unit. */
-  constructor(readonly dstrd: number, readonly policy: EventIdxPolicy) {}
+  /**
+   * Creates the unit. `frozenEventIdx` is the `event-idx-never-updated` mutant (mutants.ts):
+   * EventIdx is never written.
+   */
+  constructor(
+    readonly dstrd: number,
+    readonly policy: EventIdxPolicy,
+    readonly frozenEventIdx = false,
+  ) {}
 
   /** Binds to the device port. */
   attach(port: DevicePort): void {
@@ -118,6 +125,7 @@ export class ShadowDoorbells {
    * (the host never crosses it).
    */
   publishEventIdx(qid: number, isCq: boolean, seen: number): void {
+    if (this.frozenEventIdx) return;
     const value = this.policy === "polling" ? (seen - 1) & U16 : seen & U16;
     this.#port.dmaWriteU32(this.#eis + shadowSlotOffset(qid, isCq, this.dstrd), value);
     const t = this.#port.trace;

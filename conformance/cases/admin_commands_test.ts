@@ -51,22 +51,7 @@ const EXPECTED_SKIPS: Readonly<Record<string, string>> = {
  * not (reported to the lead; controller/ is not this file's to change). Each still runs and its
  * result is printed.
  */
-const CONTROLLER_DEVIATIONS: Readonly<Record<string, string>> = {
-  "features.temperature-threshold.over-under-independent": "one value is stored for the " +
-    "feature: Get Features ignores TMPSEL/THSEL, so setting the under threshold overwrites the " +
-    "over threshold (admin_features.ts)",
-  "features.interrupt-vector.per-vector": "one value is stored for the feature: Get Features " +
-    "ignores the IV in CDW11 and returns the last vector set (admin_features.ts)",
-  "features.keep-alive.kas": "Identify KAS is 0 (Keep Alive not supported) yet Set Features " +
-    "Keep Alive Timer succeeds; it should be Invalid Field in Command",
-  "features.number-of-queues.allocation-stable": "a second Number of Queues before any I/O " +
-    "queue exists re-allocates from the new request; the allocation shall not change between " +
-    "resets",
-  "log-page.smart.temperature-warning": "the temperature thresholds are not evaluated: SMART " +
-    "Critical Warning bit 1 never sets (Critical Warning is a constant 0)",
-  "aer.smart.temperature-threshold": "no SMART / Health temperature event is raised when the " +
-    "composite temperature crosses the over-temperature threshold",
-};
+const CONTROLLER_DEVIATIONS: Readonly<Record<string, string>> = {};
 
 function byId(id: string): ConformanceCase {
   const c = ALL.find((x) => x.id === id);
