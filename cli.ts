@@ -46,6 +46,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "print the typed NVMe structures (tables or --json)",
     run: runSpec,
   },
+  sweep: {
+    summary: "benchmark sweep: completion modes × doorbell options under a cost model",
+    run: async (argv, io) => (await import("./cli/sweep_command.ts")).runSweep(argv, io),
+  },
   trace: {
     summary: "trace one scenario, both sides: QEMU-style lines, a timeline, or Perfetto JSON",
     run: async (argv, io) => (await import("./cli/trace_command.ts")).runTrace(argv, io),

@@ -1,0 +1,181 @@
+// `sweep`: the benchmark sweep of completion modes × doorbell schemes × coalescing × queue depth ×
+// queue count × driver, under a cost model. Prints the report (text, JSON or Markdown) and, with
+// --out, writes sweep.json, sweep.md and the SVG charts. Exit 0 when every row ran, 1 when a row
+// failed or the files could not be written, 2 for usage errors.
+
+import { join } from "node:path";
+import { sweepCharts } from "../bench/charts_svg.ts";
+import { COST_CONSTANTS, CostModelError, parseCostOverrides } from "../bench/cost_model.ts";
+import { renderJsonReport } from "../bench/report_json.ts";
+import { renderMarkdownReport } from "../bench/report_markdown.ts";
+import { renderTextReport } from "../bench/report_text.ts";
+import {
+  FULL_IOS,
+  QUICK_IOS,
+  runSweepMatrix,
+  type SweepResult,
+  sweepSucceeded,
+} from "../bench/sweep.ts";
+import { parseFlags, UsageError } from "./_args.ts";
+import type { CliIo } from "./_io.ts";
+
+/** Report formats and their renderers. */
+const FORMATS: Readonly<Record<string, (result: SweepResult) => string>> = {
+  text: renderTextReport,
+  json: renderJsonReport,
+  markdown: renderMarkdownReport,
+};
+
+/** Help text for `sweep`. */
+export const SWEEP_HELP = `Benchmark sweep: interrupt vs polled completion and doorbell options.
+
+Usage:
+  deno task sweep [options]
+
+Runs 4 KiB random reads and writes through the Linux-like and SPDK-like driver models against the
+reference controller, for every combination of
+  completion   interrupt | polled | hybrid (interrupt queues + a polled hot queue)
+  doorbells    mmio | shadow-eventidx-interrupt | shadow-eventidx-polling
+  coalescing   off | 2, 4, 8 completions per interrupt (100 us bound)   (interrupt modes only)
+  QD           1 2 4 8 16 32 64 128          queues  1 2 4           driver  linux | spdk
+and reports per I/O: SQ tail and CQ head MMIO writes, interrupts, wake-ups, host polls,
+controller shadow polls; modelled mean/p99 latency, IOPS and vCPU time under the cost model;
+and the harness's own wall-clock time per I/O. It also reruns the QEMU shadow-doorbell anchor
+(MMIO writes per I/O at QD 1/2/4/8) and says why the numbers differ.
+
+Options:
+  --quick            a small subset (one queue, random reads, QD 1 2 4 8 32 128); seconds
+  --format F         text (default) | json | markdown
+  --out DIR          also write DIR/sweep.json, DIR/sweep.md and SVG charts (MMIO/IO, IOPS,
+                     interrupts/IO against QD, one line per option; the anchor chart)
+  --cost NAME=NS     override one cost-model constant (repeatable); constants:
+${
+  COST_CONSTANTS.map((c) => `                       ${c.name.padEnd(21)} default ${c.defaultNs}`)
+    .join("\n")
+}
+  --ios N            measured I/Os per row (default ${QUICK_IOS} with --quick, else ${FULL_IOS})
+  --seed N           seed of the random LBAs (default 1)
+  -h, --help         this help
+
+The report always lists every cost constant used, with its source, and marks overrides. A
+driver model that cannot be loaded is skipped with a note (not a failure).
+
+Exit codes: 0 every row ran, 1 a row failed or --out could not be written, 2 usage error.
+
+Examples:
+  deno task sweep --quick
+  deno task sweep --quick --format json | jq '.rows[] | {doorbell, qd, mmioWritesPerIo}'
+  deno task sweep --out /tmp/sweep --format markdown
+  deno task sweep --quick --cost mediaReadNs=80000 --cost mmioExitNs=2000
+`;
+
+/** Pulls every `--cost X` / `--cost=X` out of argv (repeatable), returning the rest. */
+export function extractCostFlags(argv: readonly string[]): { costs: string[]; rest: string[] } {
+  const costs: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--cost") {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith("--")) {
+        throw new UsageError("sweep: --cost needs NAME=NS; see `sweep --help`");
+      }
+      costs.push(v);
+      i++;
+    } else if (a.startsWith("--cost=")) costs.push(a.slice("--cost=".length));
+    else rest.push(a);
+  }
+  return { costs, rest };
+}
+
+function positiveInt(name: string, value: unknown, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`sweep: --${name} ${value}: give an integer >= ${min}`);
+  }
+  return n;
+}
+
+const ERASE_LINE = "\r\x1b[K";
+
+/** Writes the report files into `dir`; returns how many were written. */
+function writeOutputs(dir: string, result: SweepResult): number {
+  Deno.mkdirSync(dir, { recursive: true });
+  const files = [
+    { file: "sweep.json", text: renderJsonReport(result) },
+    { file: "sweep.md", text: renderMarkdownReport(result) },
+    ...sweepCharts(result).map((c) => ({ file: c.file, text: c.svg })),
+  ];
+  for (const f of files) Deno.writeTextFileSync(join(dir, f.file), f.text);
+  return files.length;
+}
+
+/** Runs `sweep`; resolves to the exit code (output goes through `io`). */
+export async function runSweep(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await sweepCommand(argv, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`nvme-harness: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function sweepCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { costs, rest } = extractCostFlags(argv);
+  const args = parseFlags("sweep", rest, {
+    boolean: ["quick"],
+    string: ["format", "out", "ios", "seed"],
+  });
+  if (args.help) {
+    io.stdout(SWEEP_HELP);
+    return 0;
+  }
+  if (args._.length > 0) throw new UsageError(`sweep: unexpected argument "${args._[0]}"`);
+  const format = String(args.format ?? "text");
+  const render = FORMATS[format];
+  if (!render) {
+    throw new UsageError(
+      `sweep: unknown format "${format}"; use ${Object.keys(FORMATS).join(", ")}`,
+    );
+  }
+  let cost;
+  try {
+    cost = parseCostOverrides(costs);
+  } catch (e) {
+    if (e instanceof CostModelError) throw new UsageError(`sweep: ${e.message}`);
+    throw e;
+  }
+  const ios = positiveInt("ios", args.ios, 1);
+  const seed = positiveInt("seed", args.seed, 0);
+  const progress = io.stderrIsTerminal;
+  const result = await runSweepMatrix({
+    quick: Boolean(args.quick),
+    cost,
+    ios,
+    seed,
+    onRow: progress
+      ? (row, i, n) =>
+        io.stderr(`${ERASE_LINE}[${i + 1}/${n}] ${row.series} QD${row.qd}`.slice(0, 80))
+      : undefined,
+  });
+  if (progress) io.stderr(ERASE_LINE);
+  io.stdout(render(result));
+  let code = sweepSucceeded(result) ? 0 : 1;
+  if (args.out !== undefined) {
+    const dir = String(args.out);
+    try {
+      const n = writeOutputs(dir, result);
+      io.stderr(`sweep: wrote ${n} files to ${dir}\n`);
+    } catch (e) {
+      io.stderr(
+        `nvme-harness: sweep: cannot write to ${dir}: ${e instanceof Error ? e.message : e}\n`,
+      );
+      code = 1;
+    }
+  }
+  return code;
+}
