@@ -5,7 +5,7 @@
 // printed, not asserted), which keeps the file to a few seconds.
 
 import { assert, assertEquals } from "@std/assert";
-import { type MutantId, type MutantInfo, MUTANTS } from "../controller/mutants.ts";
+import { type MutantId, type MutantInfo, mutantInfo, MUTANTS } from "../controller/mutants.ts";
 import type { ConformanceCase } from "./case.ts";
 import { ALL_CASES } from "./registry.ts";
 import { type CaseResult, probeTarget, runCase } from "./run_case.ts";
@@ -75,6 +75,22 @@ Deno.test("mutants: without the mutant, every case a mutant names passes", async
       const notPassing = run(m, expectedCases(m), false).filter((r) => r.status !== "pass");
       assertEquals(notPassing.map(describe), [], `reference (options of mutant ${m.id})`);
     });
+  }
+});
+
+Deno.test("mutants: a stride-ignoring controller is caught at every DSTRD from 1 to 3", () => {
+  // The mutant's own options pick one stride; its catcher must not depend on which (at DSTRD 2
+  // the admin CQ head doorbell of a 4-byte-stride decoder lands on SQ 2's tail).
+  const id: MutantId = "doorbell-stride-ignored";
+  const cases = expectedCases(mutantInfo(id));
+  for (const dstrd of [1, 2, 3]) {
+    const caps = probeTarget(referenceTarget({ dstrd }));
+    const clean = referenceTarget({ dstrd });
+    const mutant = referenceTarget({ dstrd, mutants: [id] }, `reference+${id}`);
+    for (const c of cases) {
+      assertEquals(runCase(clean, caps, c).status, "pass", `${c.id}, DSTRD ${dstrd}`);
+      assertEquals(runCase(mutant, caps, c).status, "fail", `${c.id} with ${id}, DSTRD ${dstrd}`);
+    }
   }
 });
 

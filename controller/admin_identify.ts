@@ -8,13 +8,23 @@
  */
 
 import { Cns } from "../spec/admin_commands.ts";
-import { IdentifyController, Lpa, Oacs, Oaes, Oncs, Vwc } from "../spec/identify_controller.ts";
+import {
+  IdentifyController,
+  Lpa,
+  Oacs,
+  Oaes,
+  Oncs,
+  Sgls,
+  SglSupport,
+  Vwc,
+} from "../spec/identify_controller.ts";
 import { ControllerList, CTRL_LIST_ENTRIES } from "../spec/ns_list.ts";
 import { Status } from "../spec/status.ts";
 import { setUint } from "../spec/_bytes.ts";
 import { ERROR_LOG_ENTRIES } from "./admin_log_pages.ts";
 import { HMMIN, HMPRE } from "./admin_features_data.ts";
 import type { NvmeController } from "./controller.ts";
+import type { ControllerOptions } from "./options.ts";
 import type { Request } from "./request.ts";
 
 const DNR = 1 << 14;
@@ -35,6 +45,26 @@ const NVME_OUI = new Uint8Array([0x00, 0x54, 0x52]);
 /** One minor version in VS/VER (MNR, bits 15:8). */
 const VS_MINOR_ONE = 1 << 8;
 
+/**
+ * Identify SGLS for the options (Base 2.1 §5.1.13.2.1): 0 without SGL support, else bits 1:0 =
+ * 01b (byte) or 10b (dword granularity) and bit 16, SGL Bit Buckets, which the SGL walker
+ * implements. The controller configures its walker from this value, so what it advertises and
+ * what it enforces cannot drift apart.
+ *
+ * @example
+ * ```ts
+ * import { advertisedSgls } from "./admin_identify.ts";
+ * import { resolveOptions } from "./options.ts";
+ * if (advertisedSgls(resolveOptions({ sgl: "none" })) !== 0) throw new Error();
+ * if (advertisedSgls(resolveOptions({ sgl: "dword" })) !== (0x2 | (1 << 16))) throw new Error();
+ * ```
+ */
+export function advertisedSgls(o: Pick<ControllerOptions, "sgl">): number {
+  if (o.sgl === "none") return SglSupport.NONE;
+  const support = o.sgl === "byte" ? SglSupport.BYTE_ALIGNED : SglSupport.DWORD_ALIGNED;
+  return (support | (1 << Sgls.BIT_BUCKET)) >>> 0;
+}
+
 /** Builds the Identify Controller data structure for `ctrl` into `out` (4096 bytes). */
 export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): Uint8Array {
   const o = ctrl.options;
@@ -42,8 +72,9 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
   // Advertise only what is implemented: Doorbell Buffer Config joins OACS when it lands.
   const oacs = bit(Oacs.FORMAT) | bit(Oacs.NS_MGMT) |
     (o.shadowDoorbells ? bit(Oacs.DBBUF) : 0);
-  // Commands Supported and Effects log; NUMDU and LPOL/LPOU honoured. SMART is controller-wide.
-  const lpa = bit(Lpa.CMD_EFFECTS) | bit(Lpa.EXTENDED);
+  // Commands Supported and Effects log; NUMDU and LPOL/LPOU honoured; bit 5: Supported Log Pages,
+  // command scopes, FID and NVMe-MI effects logs (admin_log_support.ts). SMART is controller-wide.
+  const lpa = bit(Lpa.CMD_EFFECTS) | bit(Lpa.EXTENDED) | bit(Lpa.MISC_LOGS);
   const oncs = bit(Oncs.COMPARE) | bit(Oncs.WRITE_UNCORRECTABLE) | bit(Oncs.DSM) |
     bit(Oncs.WRITE_ZEROES) | bit(Oncs.VERIFY) | bit(Oncs.COPY) |
     bit(Oncs.TIMESTAMP); // Timestamp feature (admin_features_data.ts)
@@ -51,7 +82,7 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
   const ocfs = 1 << 0;
   // VWC bits 2:1 = 11b: Flush with NSID FFFFFFFFh is supported.
   const vwc = o.volatileWriteCache ? bit(Vwc.PRESENT) | (3 << 1) : 0;
-  const sgls = o.sgl === "none" ? 0 : o.sgl === "byte" ? 1 : 2;
+  const sgls = advertisedSgls(o);
   return IdentifyController.encode({
     vid: VID,
     ssvid: SSVID,

@@ -9,6 +9,12 @@
  * | 04h | Changed Namespace List (§5.1.12.1.5)   | 4096 B    | `ctrl.changedNamespaces`        |
  * | 05h | Commands Supported and Effects (§5.1.12.1.6) | 4096 B | the handler tables        |
  *
+ * and the pages that describe what is supported (admin_log_support.ts): 00h Supported Log Pages,
+ * 12h Feature Identifiers Supported and Effects, 13h NVMe-MI Commands Supported and Effects.
+ * SMART (controller-wide: LPA bit 0 clear) and the pages of LPA bit 5 refuse an NSID other than
+ * 0h or FFFFFFFFh with Invalid Field, as §5.1.12.1 requires of controller-scope pages; the
+ * others do not look at the NSID.
+ *
  * NUMD (NUMDU:NUMDL, 0's based dwords) and LPO (LPOU:LPOL, bytes, dword aligned) select a window:
  * the host buffer always receives exactly NUMD + 1 dwords, the page's bytes from LPO and zeros past
  * the end of the page. With RAE = 0 a successful read clears the asynchronous event the page
@@ -22,18 +28,20 @@
  * @module
  */
 
-import { CMD_EFFECTS_LOG_SIZE, CmdEffects } from "../spec/cmd_effects_log.ts";
 import { ERROR_LOG_ENTRY_SIZE, ErrorInformationLogEntry } from "../spec/error_log.ts";
 import { Afi, FirmwareSlotLog, FW_SLOT_LOG_SIZE } from "../spec/fw_slot_log.ts";
 import { LogPageId } from "../spec/log_page_ids.ts";
 import { IDENTIFY_DATA_SIZE } from "../spec/identify_controller.ts";
-import { AdminOpcode, NvmOpcode } from "../spec/opcodes.ts";
+import { NvmOpcode } from "../spec/opcodes.ts";
 import { SMART_LOG_SIZE, SmartLog } from "../spec/smart_log.ts";
 import { Status } from "../spec/status.ts";
-import { setUint } from "../spec/_bytes.ts";
 import type { NvmeController } from "./controller.ts";
-import { ADMIN_HANDLERS } from "./admin_handlers.ts";
-import { IO_HANDLERS } from "./io_handlers.ts";
+import {
+  commandEffectsLog,
+  featureEffectsLog,
+  miCommandEffectsLog,
+  supportedLogPagesLog,
+} from "./admin_log_support.ts";
 import type { Request } from "./request.ts";
 
 const DNR = 1 << 14;
@@ -171,46 +179,34 @@ function firmwareSlotLog(ctrl: NvmeController, page: Uint8Array): number {
   return FW_SLOT_LOG_SIZE;
 }
 
-const effect = (bit: number) => 1 << bit;
-const CSUPP = effect(CmdEffects.CSUPP);
-const LBCC = effect(CmdEffects.LBCC);
-const NCC = effect(CmdEffects.NCC);
-const NIC = effect(CmdEffects.NIC);
-
-/** Effects beyond CSUPP, by opcode (§5.1.12.1.6). No command has execution restrictions. */
-const ADMIN_EFFECTS: ReadonlyMap<number, number> = new Map([
-  [AdminOpcode.NS_MANAGEMENT, NIC], // namespaces created / deleted
-  [AdminOpcode.NS_ATTACHMENT, NIC], // the set of active namespaces changes
-  [AdminOpcode.FORMAT_NVM, LBCC | NCC | NIC], // data erased, size and format change (all, for FFFFFFFFh)
-]);
-const IO_EFFECTS: ReadonlyMap<number, number> = new Map([
-  [NvmOpcode.WRITE, LBCC],
-  [NvmOpcode.WRITE_UNCORRECTABLE, LBCC],
-  [NvmOpcode.WRITE_ZEROES, LBCC],
-  [NvmOpcode.DATASET_MANAGEMENT, LBCC], // deallocated blocks read as zeros
-]);
-const ACS_OFFSET = 0, IOCS_OFFSET = 1024;
-
-/** Commands Supported and Effects (§5.1.12.1.6): CSUPP for every opcode with a handler. */
-function commandEffectsLog(page: Uint8Array): number {
-  for (const op of ADMIN_HANDLERS.keys()) {
-    setUint(page, ACS_OFFSET + op * DWORD, 4, CSUPP | (ADMIN_EFFECTS.get(op) ?? 0));
-  }
-  for (const op of IO_HANDLERS.keys()) {
-    setUint(page, IOCS_OFFSET + op * DWORD, 4, CSUPP | (IO_EFFECTS.get(op) ?? 0));
-  }
-  return CMD_EFFECTS_LOG_SIZE;
-}
+/** The LIDs {@linkcode buildPage} serves: what the Supported Log Pages page lists. */
+const SUPPORTED_LIDS: readonly number[] = [
+  LogPageId.SUPPORTED_LOG_PAGES,
+  LogPageId.ERROR,
+  LogPageId.SMART,
+  LogPageId.FW_SLOT,
+  LogPageId.CHANGED_NS,
+  LogPageId.CMD_EFFECTS,
+  LogPageId.FID_SUPPORTED_EFFECTS,
+  LogPageId.MI_CMD_SUPPORTED_EFFECTS,
+];
 
 /** Builds page `lid` into `page`; its size, or a status (negated) when it cannot be read. */
 function buildPage(ctrl: NvmeController, req: Request, lid: number, page: Uint8Array): number {
   const invalidField = -(Status.INVALID_FIELD | DNR);
+  const controllerScope = req.nsid === 0 || req.nsid === NSID_BROADCAST;
   switch (lid) {
+    case LogPageId.SUPPORTED_LOG_PAGES:
+      return controllerScope ? supportedLogPagesLog(SUPPORTED_LIDS, page) : invalidField;
+    case LogPageId.FID_SUPPORTED_EFFECTS:
+      return controllerScope ? featureEffectsLog(ctrl, page) : invalidField;
+    case LogPageId.MI_CMD_SUPPORTED_EFFECTS:
+      return controllerScope ? miCommandEffectsLog(page) : invalidField;
     case LogPageId.ERROR:
       return errorLog(ctrl).encode(page);
     case LogPageId.SMART:
       // LPA bit 0 is clear: only the controller-wide page (NSID 0 or FFFFFFFFh) exists.
-      if (req.nsid !== 0 && req.nsid !== NSID_BROADCAST) return invalidField;
+      if (!controllerScope) return invalidField;
       return smartLog(ctrl, page);
     case LogPageId.FW_SLOT:
       return firmwareSlotLog(ctrl, page);
@@ -219,7 +215,7 @@ function buildPage(ctrl: NvmeController, req: Request, lid: number, page: Uint8A
       return IDENTIFY_DATA_SIZE;
     case LogPageId.CMD_EFFECTS:
       if (req.cdw(14) >>> 24 !== CSI_NVM) return invalidField;
-      return commandEffectsLog(page);
+      return commandEffectsLog(ctrl, page);
     default:
       return -(Status.INVALID_LOG_PAGE | DNR);
   }

@@ -186,6 +186,7 @@ Deno.test("Get Log Page: Identify Controller advertises LPA, ELPE and OACS", () 
   const r = rig();
   const id = IdentifyController.decode(identify(r, 1));
   assert(testBit(id.lpa, Lpa.CMD_EFFECTS) && testBit(id.lpa, Lpa.EXTENDED));
+  assert(testBit(id.lpa, Lpa.MISC_LOGS)); // admin_log_support_test.ts reads those pages
   assert(!testBit(id.lpa, Lpa.SMART_PER_NS));
   assert(testBit(id.oacs, Oacs.NS_MGMT) && testBit(id.oacs, Oacs.FORMAT));
   assertEquals(id.elpe, 63);
@@ -313,7 +314,7 @@ Deno.test("Get Log Page: NUMD and LPO select a window, zero-filled, exactly NUMD
     }
   });
   await t.step("unknown or unimplemented LIDs are Invalid Log Page", () => {
-    for (const lid of [LogPageId.SUPPORTED_LOG_PAGES, LogPageId.DEVICE_SELF_TEST, 0x7f, 0xc0]) {
+    for (const lid of [LogPageId.TELEMETRY_HOST, LogPageId.DEVICE_SELF_TEST, 0x7f, 0xc0]) {
       const c = readLog(r, { lid, bytes: 512 })[0];
       assertEquals([c.status, c.dnr], [Status.INVALID_LOG_PAGE, 1], `LID ${lid}`);
     }

@@ -46,6 +46,8 @@ import { ChangedNamespaceLog } from "./changed_ns_log.ts";
 import { DataTransfer } from "./data_transfer.ts";
 import { Thermal } from "./thermal.ts";
 import { KEEP_ALIVE_TIMEOUT_RULE, KeepAliveMonitor } from "./keep_alive.ts";
+import { advertisedSgls } from "./admin_identify.ts";
+import { sglWalkerOptionsFromSgls } from "./sgl_walker.ts";
 
 const CSTS_RDY = 1 << 0;
 const CSTS_CFS = 1 << 1;
@@ -149,7 +151,7 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
     const o = this.options;
     this.transfer = new DataTransfer(
       port,
-      o.sgl === "none" ? null : { alignment: o.sgl, bitBucket: true, oversizedLength: false },
+      o.sgl === "none" ? null : sglWalkerOptionsFromSgls(advertisedSgls(o)),
       this.mutants["prp1-offset-ignored"],
     );
   }

@@ -181,6 +181,13 @@ export const MUTANTS = [
     catches: ["integrity.power-loss.flushed", "integrity.power-loss.unflushed"],
   },
   {
+    id: "dnr-never-set",
+    description: "every completion is posted with Do Not Retry clear, even for errors a retry " +
+      "repeats",
+    section: "Base 2.1 §4.2.3 (Status Field, DNR)",
+    catches: ["nvm.status.dnr-on-invalid"],
+  },
+  {
     id: "prp1-offset-ignored",
     description: "the data transfer starts at PRP1's page base, ignoring its offset",
     section: "Base 2.1 §4.3",
@@ -198,7 +205,9 @@ export const MUTANTS = [
     description: "doorbells are decoded with a 4-byte stride whatever CAP.DSTRD says",
     section: "Base 2.1 §3.1.4.1 (CAP.DSTRD), PCIe Transport 1.1 §3.1",
     catches: ["doorbell.stride.second-queue"],
-    options: { dstrd: 1 },
+    // Invisible at DSTRD 0; the case catches it at any DSTRD ≥ 1 (conformance/mutants_test.ts
+    // checks 1 to 3). DSTRD 2 is where CQ 0's head doorbell lands on SQ 2's tail.
+    options: { dstrd: 2 },
   },
   {
     id: "event-idx-never-updated",

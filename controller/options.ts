@@ -39,7 +39,17 @@ export interface ControllerOptions {
   mpsmax: number;
   /** VS as [major, minor, tertiary] (default 2.1.0). */
   version: readonly [number, number, number];
-  /** CAP.CRMS.CRWMS / CRIMS and CRTO (500 ms units); default: CRWMS set, CRWMT = TO. */
+  /**
+   * CAP.CRMS: the controller ready modes supported (Base 2.1 §3.1.4.1). Default both (11b), so
+   * CC.CRIME is read/write; with CRIMS = 0, CC.CRIME is read-only 0 (§3.1.4.5) and CRTO.CRIMT
+   * reads 0 (§3.1.4.21). A VS ≥ 2.0 controller must set CRWMS. The controller does not model the
+   * two ready modes apart: RDY follows `readyDelayNs` either way.
+   */
+  crms: { readonly crwms: boolean; readonly crims: boolean };
+  /**
+   * CRTO in 500 ms units (Base 2.1 §3.1.4.21); default CRWMT = CRIMT = TO. CRTO reads 0 without
+   * CAP.CRMS.CRWMS, and CRIMT reads 0 without CAP.CRMS.CRIMS.
+   */
   crto: { readonly crwmt: number; readonly crimt: number };
   /** Maximum I/O queue pairs granted by Number of Queues (default 64). */
   maxIoQueuePairs: number;
@@ -107,6 +117,7 @@ export const DEFAULT_OPTIONS: Readonly<ControllerOptions> = Object.freeze({
   mpsmin: 0,
   mpsmax: 4,
   version: [2, 1, 0] as const,
+  crms: { crwms: true, crims: true },
   crto: { crwmt: 15, crimt: 15 },
   maxIoQueuePairs: 64,
   msixVectors: 65,
@@ -156,6 +167,11 @@ export function resolveOptions(partial: Partial<ControllerOptions> = {}): Contro
     "need 0 <= mpsmin <= mpsmax <= 15",
   );
   check(o.timeoutUnits >= 1 && o.timeoutUnits <= 255, "timeoutUnits must be 1..255");
+  // CAP.CRMS.CRWMS "shall be set to '1' on controllers compliant with ... Revision 2.0 and later".
+  check(
+    o.crms.crwms || o.version[0] < 2,
+    "crms.crwms must be true when version is 2.0 or later (Base 2.1 §3.1.4.1)",
+  );
   check(o.maxIoQueuePairs >= 1 && o.maxIoQueuePairs <= 0xffff, "maxIoQueuePairs must be 1..65535");
   check(o.msixVectors >= 1 && o.msixVectors <= 2048, "msixVectors must be 1..2048");
   check(o.mdts >= 0 && o.mdts <= 255, "mdts must be 0..255");

@@ -354,7 +354,9 @@ export abstract class QueueEngine {
     }
     // Every error completion goes to the Error Information log (Base 2.1 §5.1.12.1.2).
     if (req.status & STATUS_CODE_MASK) this.recordFailure(req);
-    if (!cq.post(this.port, this.#cqeScratch, req.status)) {
+    // The `dnr-never-set` mutant (mutants.ts) drops Do Not Retry from every completion.
+    const status = this.mutants["dnr-never-set"] ? req.status & ~DNR : req.status;
+    if (!cq.post(this.port, this.#cqeScratch, status)) {
       this.fatal(`CQ ${cq.id}: completion for CID ${req.cid} could not be written`);
     }
     // Mutants: the phase inversion undone; the admin CQ's last slot skipped.

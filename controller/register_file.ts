@@ -54,6 +54,10 @@ export interface RegisterHooks {
 // CC fields the host may change only while CC.EN = 0 (Base 2.1 §3.1.4.5).
 const CC_LOCKED_MASK = 0x0000_3ff0; // CSS 6:4, MPS 10:7, AMS 13:11
 const CC_WRITABLE_MASK = 0x01ff_fff1; // EN, CSS, MPS, AMS, SHN, IOSQES, IOCQES, CRIME
+/** CC.CRIME (bit 24): read/write only when CAP.CRMS = 11b, else read-only 0 (Base 2.1 §3.1.4.5). */
+const CC_CRIME = 1 << 24;
+/** CRTO.CRIMT is bits 31:16, CRWMT bits 15:0 (Base 2.1 §3.1.4.21). */
+const CRTO_CRIMT_SHIFT = 16;
 const CSTS_RDY = 1 << 0;
 const CSTS_NSSRO = 1 << 4;
 const SHN_NORMAL = 1;
@@ -87,6 +91,8 @@ export class RegisterFile {
   intMask = 0;
   /** CRTO. */
   readonly crto: number;
+  /** The CC bits a host write can change (CRIME only with CAP.CRMS = 11b). */
+  readonly #ccWritable: number;
   #asqHi = 0;
   #acqHi = 0;
   #asqLo = 0;
@@ -108,13 +114,18 @@ export class RegisterFile {
       css: 1 << 0, // NVM command set
       mpsmin: o.mpsmin,
       mpsmax: o.mpsmax,
-      crwms: 1,
-      crims: 1,
+      crwms: o.crms.crwms ? 1 : 0,
+      crims: o.crms.crims ? 1 : 0,
     });
     this.capLo = Number(cap & 0xffff_ffffn);
     this.capHi = Number(cap >> 32n);
     this.vs = (o.version[0] << 16) | (o.version[1] << 8) | o.version[2];
-    this.crto = (o.crto.crimt << 16) | o.crto.crwmt;
+    // Without CRWMS there is no CRTO (reads 0); without CRIMS the controller clears CRIMT.
+    const crimt = o.crms.crims ? o.crto.crimt : 0;
+    this.crto = o.crms.crwms ? ((crimt << CRTO_CRIMT_SHIFT) | o.crto.crwmt) >>> 0 : 0;
+    this.#ccWritable = o.crms.crwms && o.crms.crims
+      ? CC_WRITABLE_MASK
+      : CC_WRITABLE_MASK & ~CC_CRIME;
     const mutants = mutantFlags(o.mutants);
     this.#keepReservedBits = mutants["aqa-reserved-bits-kept"];
     this.#readyWithoutEnable = mutants["rdy-without-enable"];
@@ -228,7 +239,7 @@ export class RegisterFile {
 
   #writeCc(value: number, hooks: RegisterHooks): void {
     const old = this.cc;
-    let next = value & CC_WRITABLE_MASK;
+    let next = value & this.#ccWritable;
     if ((old & 1) && (next & 1) && ((old ^ next) & CC_LOCKED_MASK)) {
       hooks.violation(
         "ccChangedWhileEnabled",

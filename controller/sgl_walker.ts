@@ -1,5 +1,5 @@
 /**
- * The controller's SGL walker (Base 2.1 §4.4, Scatter Gather List): turns the SQE's SGL Entry 1
+ * The controller's SGL walker (Base 2.1 §4.3.2, Scatter Gather List): turns the SQE's SGL Entry 1
  * and the transfer length into the host memory segments to DMA (Bit Buckets become discarded
  * segments), or the status to post. Output goes into the same {@linkcode SegmentList} as PRPs.
  *
@@ -8,8 +8,11 @@
  * - Descriptor kinds: Data Block (0) and Bit Bucket (1) describe data; Segment (2) and Last
  *   Segment (3) point at a list of descriptors in host memory. Keyed, Transport and vendor types,
  *   reserved types, and Bit Buckets the controller does not advertise (SGLS bit 16) →
- *   SGL Descriptor Type Invalid (0x011). So is a Bit Bucket on anything but a
- *   controller-to-host transfer (decision; QEMU 7.2 silently skips it on writes).
+ *   SGL Descriptor Type Invalid (0x011).
+ * - A Bit Bucket in a destination buffer (controller-to-host) discards its Length of the data
+ *   and counts toward the transfer length; in a source buffer (host-to-controller) it "shall be
+ *   treated as if [Length] were cleared to 0h" (§4.3.2, SGL Bit Bucket descriptor figure): no
+ *   effect, not counted. QEMU 7.2 skips it on writes the same way.
  * - Sub Type must be Address (0h). Decision: another sub type (Offset, Transport) is a descriptor
  *   kind this PCIe controller does not support (SGLS bit 20 clear) → SGL Descriptor Type Invalid;
  *   SGL Offset Invalid (0x016) is for bad offset values where offsets are supported (Fabrics).
@@ -25,7 +28,8 @@
  * - With SGLS bits 1:0 = 10b (`alignment: "dword"`), a Data Block whose address or length has
  *   bits 1:0 set → SGL Data Block Granularity Invalid (0x01E), the status defined for exactly
  *   this case.
- * - Data Block address + length past 2^64 → Data SGL Length Invalid (0x00F), as in QEMU.
+ * - Data Block, Segment or Last Segment address + length past 2^64 → Data SGL Length Invalid
+ *   (0x00F), as the descriptor figures of §4.3.2 say.
  * - The data descriptors must add up to the transfer length: fewer bytes → Data SGL Length
  *   Invalid; more → Data SGL Length Invalid unless SGLS bit 18 (`oversizedLength`) is set, when
  *   the transfer is cut at the length and no further descriptor is fetched. Without bit 18 the
@@ -227,6 +231,7 @@ export class SglWalker {
       if (segLen === 0 || segLen % SGL_DESCRIPTOR_SIZE !== 0) {
         return Status.INVALID_SGL_SEGMENT_DESCRIPTOR;
       }
+      if (hi === U32_MAX && lo + segLen > TWO_POW_32) return Status.DATA_SGL_LENGTH_INVALID;
       const count = segLen / SGL_DESCRIPTOR_SIZE;
       if (++this.segmentsRead > this.#maxSegments) return Status.INVALID_SGL_DESCRIPTOR_COUNT;
       if (this.descriptorsRead + count > this.#maxDescriptors) {
@@ -247,7 +252,7 @@ export class SglWalker {
           const at = j * SGL_DESCRIPTOR_SIZE;
           const t = fetch[at + DESC_ID] >> TYPE_SHIFT;
           if (t === SglType.SEGMENT || t === SglType.LAST_SEGMENT) {
-            // Base 2.1 §4.4 and the 0x00E/0x00D definitions: only last, and not in a Last Segment.
+            // Base 2.1 §4.3.2 and the 0x00E/0x00D definitions: only last, and not in a Last Segment.
             if (i !== count - 1) return Status.INVALID_SGL_DESCRIPTOR_COUNT;
             if (isLast) return Status.INVALID_SGL_SEGMENT_DESCRIPTOR;
             type = t;
@@ -274,8 +279,10 @@ export class SglWalker {
     const isBitBucket = type === SglType.BIT_BUCKET;
     if (type !== SglType.DATA_BLOCK && !isBitBucket) return Status.SGL_DESCRIPTOR_TYPE_INVALID;
     if ((id & SUBTYPE_MASK) !== SglSubtype.ADDRESS) return Status.SGL_DESCRIPTOR_TYPE_INVALID;
-    if (isBitBucket && !(this.#bitBucket && this.#read)) {
-      return Status.SGL_DESCRIPTOR_TYPE_INVALID;
+    if (isBitBucket) {
+      if (!this.#bitBucket) return Status.SGL_DESCRIPTOR_TYPE_INVALID;
+      // In a source data buffer a Bit Bucket has no effect: as if its Length were 0.
+      if (!this.#read) return Status.SUCCESS;
     }
     const lo = u32le(bytes, at + DESC_ADDR);
     const hi = u32le(bytes, at + DESC_ADDR + 4);

@@ -42,7 +42,7 @@ interface Sgl {
   listOffsets: number[];
 }
 
-const leafArb = (dir: DataDirection, opts: SglWalkerOptions): fc.Arbitrary<Desc> => {
+const leafArb = (opts: SglWalkerOptions): fc.Arbitrary<Desc> => {
   const g = opts.alignment === "dword" ? 4 : 1;
   const data = fc.record({
     type: fc.constant<number>(SglType.DATA_BLOCK),
@@ -54,7 +54,8 @@ const leafArb = (dir: DataDirection, opts: SglWalkerOptions): fc.Arbitrary<Desc>
     addr: fc.nat(),
     len: fc.integer({ min: 0, max: 8192 }),
   });
-  return dir === READ && opts.bitBucket ? fc.oneof(data, data, bucket) : data;
+  // Bit Buckets are valid in both directions when supported; on a write they have no effect.
+  return opts.bitBucket ? fc.oneof(data, data, bucket) : data;
 };
 
 const optsArb: fc.Arbitrary<SglWalkerOptions> = fc.record({
@@ -70,11 +71,10 @@ const sglArb: fc.Arbitrary<Sgl> = fc.tuple(fc.constantFrom(READ, WRITE), optsArb
     fc.record({
       dir: fc.constant(dir),
       opts: fc.constant(opts),
-      leaves: nLists === 0 ? fc.tuple(leafArb(dir, opts)).map((l) => [l]) : fc.tuple(
+      leaves: nLists === 0 ? fc.tuple(leafArb(opts)).map((l) => [l]) : fc.tuple(
         ...Array.from(
           { length: nLists },
-          (_, k) =>
-            fc.array(leafArb(dir, opts), { minLength: k === nLists - 1 ? 1 : 0, maxLength: 20 }),
+          (_, k) => fc.array(leafArb(opts), { minLength: k === nLists - 1 ? 1 : 0, maxLength: 20 }),
         ),
       ),
       finalPointer: fc.constantFrom<number>(SglType.LAST_SEGMENT, SglType.SEGMENT),
@@ -122,19 +122,24 @@ function write(s: Sgl, ls: Desc[][], sgl1?: Desc): { sqe: Uint8Array; mem: TestM
   return { sqe, mem };
 }
 
+/** Bytes a data descriptor contributes: a Bit Bucket on a write counts as length 0. */
+function lengthOf(d: Desc, dir: DataDirection): number {
+  return d.type === SglType.BIT_BUCKET && dir === WRITE ? 0 : d.len;
+}
+
 /** The oracle: the data descriptors in order, cut at `length`, merged. */
 function expected(s: Sgl, length: number): Seg[] {
   const segs: Seg[] = [];
   let left = length;
   for (const d of s.leaves.flat()) {
-    const take = Math.min(left, d.len);
+    const take = Math.min(left, lengthOf(d, s.dir));
     segs.push({ addr: Number(d.addr), len: take, discard: d.type === SglType.BIT_BUCKET });
     left -= take;
   }
   return coalesce(segs);
 }
 
-const total = (s: Sgl) => s.leaves.flat().reduce((a, d) => a + d.len, 0);
+const total = (s: Sgl) => s.leaves.flat().reduce((a, d) => a + lengthOf(d, s.dir), 0);
 
 Deno.test("SGL walker: well-formed chains walk to the concatenation of their data descriptors", () => {
   fc.assert(
@@ -201,9 +206,9 @@ Deno.test("SGL walker: each malformation maps to its status", () => {
           fc.pre(n > 0);
           sgl1 = { ...firstPointer(), subtype: SglSubtype.OFFSET };
           break;
-        case "bucket-refused": // on a write, or on a read without SGLS bit 16
+        case "bucket-refused": // without SGLS bit 16, in either direction
           pick(leaves).d.type = SglType.BIT_BUCKET;
-          if (dir === READ) opts = { ...opts, bitBucket: false };
+          opts = { ...opts, bitBucket: false };
           break;
         case "segment-length":
           fc.pre(n > 0);
@@ -265,7 +270,7 @@ Deno.test("SGL walker: each malformation maps to its status", () => {
       }
       if (defect === "segment-in-middle") sgl1 = firstPointer();
       // Edited leaves change the total; recompute unless the length is the defect.
-      if (defect !== "short" && defect !== "long") length = Math.max(1, totalOf(ls, n));
+      if (defect !== "short" && defect !== "long") length = Math.max(1, totalOf(ls, n, dir));
       const { sqe, mem } = write(s, ls, sgl1);
       if (defect === "fault") mem.unmap(listAddr(s, a % n), 1);
       const out = new SegmentList();
@@ -277,9 +282,9 @@ Deno.test("SGL walker: each malformation maps to its status", () => {
 });
 
 /** The transfer length an edited SGL describes (data descriptors only; pointers excluded). */
-function totalOf(ls: Desc[][], n: number): number {
+function totalOf(ls: Desc[][], n: number, dir: DataDirection): number {
   const all = n === 0 ? [ls[0][0]] : ls.flat();
-  return all.reduce((t, d) => t + (d.type <= SglType.BIT_BUCKET ? d.len : 0), 0);
+  return all.reduce((t, d) => t + (d.type <= SglType.BIT_BUCKET ? lengthOf(d, dir) : 0), 0);
 }
 
 Deno.test("SGL walker: never throws and stays bounded on arbitrary SGL1 and memory", () => {
@@ -413,7 +418,25 @@ Deno.test("SGL walker: the shapes Linux sends, bit buckets, oversize, zero lengt
   encode({ type: SglType.BIT_BUCKET, addr: 0, len: 4096 }, sqe, SQE_SGL1);
   assertEquals(w.walk(sqe, 4096, READ, out), Status.SUCCESS);
   assertEquals(out.toArray(), [{ addr: 0, len: 4096, discard: true }]);
-  assertEquals(w.walk(sqe, 4096, WRITE, out), Status.SGL_DESCRIPTOR_TYPE_INVALID);
+  // On a write a Bit Bucket has no effect (as if its length were 0): nothing describes the data.
+  assertEquals(w.walk(sqe, 4096, WRITE, out), Status.DATA_SGL_LENGTH_INVALID);
+  // ... and around Data Blocks it is skipped, not counted (Base 2.1 §4.3.2, Bit Bucket figure).
+  const around = new Uint8Array(48);
+  encode({ type: SglType.DATA_BLOCK, addr: 0x30000, len: 512 }, around, 0);
+  encode({ type: SglType.BIT_BUCKET, addr: 0, len: 512 }, around, 16);
+  encode({ type: SglType.DATA_BLOCK, addr: 0x31000, len: 512 }, around, 32);
+  mem.write(0x28000, around);
+  encode({ type: SglType.LAST_SEGMENT, addr: 0x28000, len: 48 }, sqe, SQE_SGL1);
+  assertEquals(w.walk(sqe, 1024, WRITE, out), Status.SUCCESS);
+  assertEquals(out.toArray().map((x) => [x.addr, x.len, x.discard]), [
+    [0x30000, 512, false],
+    [0x31000, 512, false],
+  ]);
+  assertEquals(w.walk(sqe, 1536, READ, out), Status.SUCCESS);
+  assertEquals(out.totalBytes, 1536);
+  // A Segment whose list would run past 2^64 is Data SGL Length Invalid.
+  encode({ type: SglType.SEGMENT, addr: 2n ** 64n - 16n, len: 32 }, sqe, SQE_SGL1);
+  assertEquals(w.walk(sqe, 512, READ, out), Status.DATA_SGL_LENGTH_INVALID);
   // Oversized (SGLS bit 18): cut at the length, nothing more fetched.
   encode({ type: SglType.DATA_BLOCK, addr: 0x4000, len: 8192 }, sqe, SQE_SGL1);
   assertEquals(w.walk(sqe, 4096, READ, out), Status.DATA_SGL_LENGTH_INVALID);

@@ -4,7 +4,7 @@
 // Number of Queues allocation, Keep Alive (refused with KAS = 0, enforced with KAS ≠ 0), and
 // PRPs only for admin commands.
 
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import { AsyncEventCompletion, AsyncEventType, SmartEvent } from "../spec/async_events.ts";
 import {
   AsyncEventRequest,
@@ -27,6 +27,7 @@ import { Status } from "../spec/status.ts";
 import { decodeValue } from "../spec/struct.ts";
 import { arrivals, type Completion, rig, type TestRig, waitReady } from "./_test_host.ts";
 import { KAS_UNIT_MS } from "./keep_alive.ts";
+import { ControllerOptionsError } from "./options.ts";
 import { COMPOSITE_TEMPERATURE_K, DEFAULT_OVER_THRESHOLD_K } from "./thermal.ts";
 
 const PAGE = 4096;
@@ -236,4 +237,31 @@ Deno.test("an admin command with PSDT ≠ 00b is Invalid Field (PRPs only on PCI
   sqe[1] |= 1 << 6; // PSDT = 01b
   const c = exec(r, sqe);
   assertEquals([c.status, c.dnr], [Status.INVALID_FIELD, 1]);
+});
+
+Deno.test("CAP.CRMS option: CC.CRIME read/write only with 11b; CRTO follows CRWMS/CRIMS", () => {
+  const CRIME = 1 << 24;
+  const capHi = (r: TestRig) => r.host.read32(R.CAP + 4);
+  const crms = (r: TestRig) => (capHi(r) >>> 27) & 3; // CAP bits 60:59
+  const writeCrime = (r: TestRig) => {
+    r.host.write32(R.CC, CRIME);
+    return (r.host.read32(R.CC) & CRIME) !== 0;
+  };
+  const both = rig({ crto: { crwmt: 20, crimt: 10 } }, { enable: false });
+  assertEquals([crms(both), writeCrime(both), both.host.read32(R.CRTO)], [3, true, 0x000a0014]);
+  const withMedia = rig(
+    { crms: { crwms: true, crims: false }, crto: { crwmt: 20, crimt: 10 } },
+    { enable: false },
+  );
+  assertEquals(crms(withMedia), 1);
+  assertEquals(writeCrime(withMedia), false, "CRIME is RO 0 unless CAP.CRMS = 11b (§3.1.4.5)");
+  assertEquals(withMedia.host.read32(R.CRTO), 20, "CRIMT cleared without CRIMS (§3.1.4.21)");
+  // A VS 1.4 controller may lack CRWMS (and then CRTO); a VS ≥ 2.0 one may not (§3.1.4.1).
+  const old = rig({ version: [1, 4, 0], crms: { crwms: false, crims: false } }, { enable: false });
+  assertEquals([crms(old), old.host.read32(R.CRTO)], [0, 0]);
+  assertThrows(
+    () => rig({ crms: { crwms: false, crims: false } }, { enable: false }),
+    ControllerOptionsError,
+    "crwms",
+  );
 });

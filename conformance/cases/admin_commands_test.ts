@@ -43,7 +43,6 @@ const GROUPS = ["identify", "features", "log-page", "aer"];
 const EXPECTED_SKIPS: Readonly<Record<string, string>> = {
   "features.volatile-write-cache.absent": "the default reference has a volatile write cache " +
     "(the no-VWC variant below runs it)",
-  "log-page.supported-pages.mandatory-listed": "LPA bit 5 is clear: no Supported Log Pages page",
 };
 
 /**

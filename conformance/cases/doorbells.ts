@@ -9,10 +9,12 @@
  * @module
  */
 
+import { GetFeatures } from "../../spec/admin_commands.ts";
 import { AsyncEventType, ErrorEvent } from "../../spec/async_events.ts";
+import { FeatureId } from "../../spec/features.ts";
 import { LogPageId } from "../../spec/log_page_ids.ts";
 import { Flush } from "../../spec/nvm_commands.ts";
-import { NvmOpcode } from "../../spec/opcodes.ts";
+import { AdminOpcode, NvmOpcode } from "../../spec/opcodes.ts";
 import { Status } from "../../spec/status.ts";
 import { type CaseContext, type ConformanceCase, defineCases } from "../case.ts";
 import { type Completion, pollUntil, type RawQueue } from "../raw_host.ts";
@@ -39,6 +41,8 @@ const DOORBELL_SECTION = "PCIe Transport 1.1 §3.1";
 const INVALID_DOORBELL_SECTION = "Base 2.1 §5.1.2";
 /** BAR0 offset of the first doorbell (SQ 0 tail). */
 const DOORBELL_AREA = 0x1000;
+/** Admin commands run between queueing on SQ 2 and ringing it (two CQ 0 head values). */
+const ADMIN_COMMANDS_BEFORE_RING = 2;
 
 /** The doorbell offset computed here from CAP.DSTRD, independent of spec/doorbell.ts. */
 function doorbellAt(ctx: CaseContext, qid: number, isCq: boolean): number {
@@ -82,13 +86,27 @@ function expectErrorEvent(ctx: CaseContext, cid: number, info: number, what: str
 export const CASES: readonly ConformanceCase[] = defineCases([
   {
     id: "doorbell.stride.second-queue",
-    title: "SQ 2's tail doorbell at 1000h + 4 × (4 << DSTRD) starts SQ 2 only",
+    title: "SQ 2's tail doorbell at 1000h + 4 × (4 << DSTRD) starts SQ 2 only, and no other " +
+      "queue's doorbell does",
     section: DOORBELL_SECTION,
     needs: ["namespace", "io-queues-2"],
     run(ctx: CaseContext) {
       const env = ioEnv(ctx, { pairs: 2 });
       const [q1, q2] = env.queues;
       q2.submit(flush(env.nsid), { ring: false });
+      // Doorbell writes for the other queues (SQ 0 tail and CQ 0 head for each admin command,
+      // SQ 1 tail and CQ 1 head for a Flush on pair 1) must leave SQ 2 alone. A controller that
+      // decodes doorbells with the wrong stride takes one of them for SQ 2's tail (with a 4-byte
+      // stride at DSTRD = 2, CQ 0's head lands there). Two admin commands, so that one of the
+      // CQ 0 head values written is non-zero.
+      for (let i = 0; i < ADMIN_COMMANDS_BEFORE_RING; i++) {
+        const c = ctx.ctrl.adminExec(
+          GetFeatures.encode({ opcode: AdminOpcode.GET_FEATURES, fid: FeatureId.ARBITRATION }),
+        );
+        ctx.expectStatus(c, Status.SUCCESS, "Get Features Arbitration");
+      }
+      ctx.expectStatus(q1.exec(flush(env.nsid)), Status.SUCCESS, "Flush on SQ 1");
+      expectQuiet(ctx, q2, "CQ 2 before SQ 2's tail doorbell was written");
       ctx.host.write32(doorbellAt(ctx, 2, false), q2.sqTail);
       const c = q2.wait();
       ctx.check(c.sqid === 2, `completion names SQ ${c.sqid}, expected 2`);

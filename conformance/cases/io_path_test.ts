@@ -213,8 +213,8 @@ Deno.test("io-path cases fail on broken targets", async (t) => {
 });
 
 Deno.test("the Bit Bucket case runs where SGLS bit 16 is claimed", () => {
-  // The reference controller implements Bit Buckets but does not set SGLS bit 16, so the case
-  // skips above; with the bit claimed in the capabilities it runs against the real walker.
+  // With SGLS bit 16 claimed in the capabilities the case runs against the walker whatever the
+  // probe found (the reference now advertises it too).
   const target = referenceTarget();
   const caps = probeTarget(target);
   assert(caps.identify);

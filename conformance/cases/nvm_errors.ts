@@ -1,8 +1,9 @@
 /**
  * Conformance cases: nvm — limits and error statuses of NVM commands: the LBA range (LBA Out of
  * Range), MDTS (exactly MDTS passes, one block more is Invalid Field in Command), invalid
- * namespaces (Invalid Namespace or Format) and unsupported opcodes (Invalid Command Opcode).
- * The data commands themselves are in `nvm.ts`.
+ * namespaces (Invalid Namespace or Format) and unsupported opcodes (Invalid Command Opcode), and
+ * that such errors, which a retry would only repeat, carry Do Not Retry. The data commands
+ * themselves are in `nvm.ts`.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import {
 import { NvmOpcode } from "../../spec/opcodes.ts";
 import { Status } from "../../spec/status.ts";
 import { type CaseContext, type ConformanceCase, defineCases } from "../case.ts";
+import type { Completion } from "../raw_host.ts";
 import {
   allocData,
   buildPrp,
@@ -56,6 +58,23 @@ function readAt(env: IoEnv, nsid: number, slba: number | bigint, blocks = 1) {
     prp1: prp.prp1,
     prp2: prp.prp2,
   }));
+}
+
+/** A 64-byte command with a reserved I/O opcode (03h) for namespace `nsid`. */
+function reservedOpcode(nsid: number): Uint8Array {
+  const sqe = new Uint8Array(64);
+  sqe[0] = RESERVED_IO_OPCODE;
+  new DataView(sqe.buffer).setUint32(4, nsid, true);
+  return sqe;
+}
+
+/**
+ * Fails unless `c` has status `status` and DNR = 1: the command is malformed for this namespace
+ * and controller, so the same command resubmitted fails the same way (Base 2.1 §4.2.3, DNR).
+ */
+function expectDnr(ctx: CaseContext, c: Completion, status: number, what: string): void {
+  ctx.expectStatus(c, status, what);
+  ctx.check(c.dnr, `${what}: Do Not Retry is 0, but a retry of the same command fails again`);
 }
 
 /** MDTS in blocks for a case, or a skip when it cannot be reached with one command. */
@@ -263,10 +282,28 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const sqe = new Uint8Array(64);
-      sqe[0] = RESERVED_IO_OPCODE;
-      new DataView(sqe.buffer).setUint32(4, env.nsid, true);
+      const sqe = reservedOpcode(env.nsid);
       ctx.expectStatus(env.q.exec(sqe), Status.INVALID_OPCODE, "I/O opcode 03h");
+    },
+  },
+  {
+    id: "nvm.status.dnr-on-invalid",
+    title: "errors a retry would repeat (LBA Out of Range, Invalid Namespace, Invalid Opcode) " +
+      "set DNR, and the retry does fail again",
+    section: "Base 2.1 §4.2.3",
+    needs: IO,
+    run(ctx: CaseContext) {
+      const env = ioEnv(ctx);
+      const attempts: [string, number, () => Completion][] = [
+        ["Read at NSZE", Status.LBA_OUT_OF_RANGE, () => readAt(env, env.nsid, env.nsze)],
+        ["Read with NSID 0", Status.INVALID_NAMESPACE, () => readAt(env, 0, 0)],
+        ["I/O opcode 03h", Status.INVALID_OPCODE, () => env.q.exec(reservedOpcode(env.nsid))],
+      ];
+      for (const [what, status, run] of attempts) {
+        expectDnr(ctx, run(), status, what);
+        // The retry DNR = 1 advises against: the same command fails the same way.
+        expectDnr(ctx, run(), status, `${what}, resubmitted`);
+      }
     },
   },
   {
@@ -276,10 +313,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const sqe = new Uint8Array(64);
-      sqe[0] = RESERVED_IO_OPCODE;
-      new DataView(sqe.buffer).setUint32(4, env.nsid, true);
-      env.q.exec(sqe);
+      env.q.exec(reservedOpcode(env.nsid));
       const r = readBlocks(env, 0, 1);
       ctx.expectStatus(r.c, Status.SUCCESS, "Read after the invalid opcode");
     },
