@@ -24,6 +24,7 @@ import {
   SPEC_VERSIONS,
   summaryLine,
 } from "../conformance/runner.ts";
+import { qemuAvailable, qemuTarget } from "../conformance/qemu_target.ts";
 import { referenceTarget, type Target, type TargetModule } from "../conformance/target.ts";
 import type { DriverFactory } from "../driver/model.ts";
 import { BUILTIN_DRIVERS, resolveDriver } from "../driver/registry.ts";
@@ -41,6 +42,11 @@ const FORMATS: Readonly<Record<string, (report: RunReport) => string>> = {
 /** Built-in targets by name. */
 const TARGETS: Readonly<Record<string, () => Target>> = {
   reference: () => referenceTarget(),
+  qemu: () => {
+    const available = qemuAvailable();
+    if (!available.ok) throw new UsageError(`conformance: --target qemu: ${available.reason}`);
+    return qemuTarget();
+  },
 };
 
 /** Help text for `conformance`. */
@@ -52,6 +58,9 @@ Usage:
 Options:
   --target T    what the device cases run against (default: reference):
                   reference     the nvme-harness reference controller, in-process
+                  qemu          QEMU's emulated NVMe (qemu-system-x86_64 -device nvme, 7.2+)
+                                over qtest, a fresh QEMU per case, with QEMU 7.2's deviation
+                                registry
                   ./module.ts   a module exporting createTarget(options?) => Target
                                 (see conformance/target.ts: open() returns a HostPort session;
                                 an optional deviations registry maps case ids to known reasons)
