@@ -42,6 +42,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: "decode an SQE, CQE, Identify page or any structure from hex or a file",
     run: async (argv) => (await import("./cli/decode_command.ts")).runDecode(argv),
   },
+  fuzz: {
+    summary: "fuzz a driver model with fast-check properties; shrunk, replayable failures",
+    run: async (argv, io) => (await import("./cli/fuzz_command.ts")).runFuzz(argv, io),
+  },
   spec: {
     summary: "print the typed NVMe structures (tables or --json)",
     run: runSpec,

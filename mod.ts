@@ -23,3 +23,6 @@
 export * from "./spec/mod.ts";
 export * from "./platform/mod.ts";
 export * from "./controller/mod.ts";
+export * as driver from "./driver/mod.ts";
+export * as conformance from "./conformance/mod.ts";
+export * as fuzz from "./fuzz/mod.ts";

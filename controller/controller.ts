@@ -133,6 +133,9 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
     this.#hooks = {
       enable: () => this.#enable(),
       enableFailed: (reason) => {
+        // A reset still in progress completes first, as for an accepted enable; otherwise its
+        // timer would later clear the CFS this refusal sets (found by the cc-csts property).
+        this.#finishPendingReset();
         this.#endShutdownWithReset();
         this.#fatal(`enable refused: ${reason}`);
       },
@@ -277,14 +280,17 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
 
   // ---- lifecycle (CC.EN, CC.SHN, NSSR, FLR, power loss) ----
 
-  #enable(): void {
-    if (this.#resetTimer !== null) {
-      // EN set again before RDY cleared: the reset in progress completes first (Base 2.1 §3.5.2).
-      if (this.regs.csts & CSTS_RDY) {
-        this.hostViolation(HOST_RULES.reenableBeforeReadyClear, "CC.EN set while CSTS.RDY = 1");
-      }
-      this.#completeReset();
+  /** EN set again before RDY cleared: the reset in progress completes first (Base 2.1 §3.5.2). */
+  #finishPendingReset(): void {
+    if (this.#resetTimer === null) return;
+    if (this.regs.csts & CSTS_RDY) {
+      this.hostViolation(HOST_RULES.reenableBeforeReadyClear, "CC.EN set while CSTS.RDY = 1");
     }
+    this.#completeReset();
+  }
+
+  #enable(): void {
+    this.#finishPendingReset();
     this.#endShutdownWithReset();
     const [sqSize, cqSize] = this.regs.adminQueueSizes();
     this.createCq(0, this.regs.acq, cqSize, true, 0);

@@ -265,3 +265,13 @@ Deno.test("CAP.CRMS option: CC.CRIME read/write only with 11b; CRTO follows CRWM
     "crwms",
   );
 });
+
+Deno.test("a refused re-enable during a pending reset keeps CSTS.CFS (the reset completes first)", () => {
+  const { host } = rig();
+  host.write32(R.CC, 0x00460000); // EN 1→0: reset in progress, RDY still 1
+  host.write32(R.AQA, 0); // ASQS = 0: the next enable must be refused
+  host.write32(R.CC, 0x00460001);
+  host.sleep(10_000_000); // well past the disable delay
+  const csts = host.read32(R.CSTS);
+  assertEquals(csts & 3, 2, `CSTS 0x${csts.toString(16)}: CFS set, RDY clear`);
+});
