@@ -48,6 +48,8 @@ const DRAIN_BUDGET_NS = 180e9;
 const CASE_BUDGET_NS = 3600e9;
 /** Virtual time between submission bursts. */
 const BURST_GAP_NS = 50_000;
+/** Longest single wait while the queue depth is reached: past Linux's 30 s I/O timeout. */
+const FULL_WAIT_NS = 40e9;
 /** Error statuses the device may answer with (generic command status, NVM command set). */
 const ERROR_STATUSES = [
   Status.DATA_TRANSFER_ERROR,
@@ -145,7 +147,9 @@ export function runHostileCase(ctx: PropertyContext, c: HostileCase): void {
         const ok = read ? io.submitRead([...io.written.keys()][0]) : io.submitWrite(lba++);
         if (!ok) break;
       }
-      sim.driver.wait(BURST_GAP_NS);
+      // With the queue depth reached, wait for a completion however long the driver's own
+      // timeout recovery takes (wait returns as soon as one ends); otherwise pace the burst.
+      sim.driver.wait(io.outstanding >= c.queueDepth ? FULL_WAIT_NS : BURST_GAP_NS);
       io.assertClean();
     }
     io.drain(DRAIN_BUDGET_NS);
