@@ -23,39 +23,27 @@ Deno.test("driver obligations: every scenario passes for each built-in driver", 
   }
 });
 
-/** A driver whose CQ head doorbell writes run one entry ahead of what it consumed. */
-const headAhead: DriverFactory = (host, options) => {
-  const proxied = new Proxy(host, {
-    get(t, k) {
-      if (k === "write32") {
-        return (offset: number, value: number) => {
-          const db = decodeDoorbell(offset, 0);
-          t.write32(offset, db && db.isCq && db.qid > 0 ? value + 1 : value);
-        };
-      }
-      const v = Reflect.get(t, k);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  }) as HostPort;
-  return createDriver(proxied, options);
-};
+/** The Linux-like driver whose I/O doorbell writes (CQ heads or SQ tails) run one entry ahead. */
+function doorbellAhead(isCq: boolean, extra: Record<string, unknown> = {}): DriverFactory {
+  return (host, options) => {
+    const proxied = new Proxy(host, {
+      get(t, k) {
+        if (k === "write32") {
+          return (offset: number, value: number) => {
+            const db = decodeDoorbell(offset, 0);
+            t.write32(offset, db && db.isCq === isCq && db.qid > 0 ? value + 1 : value);
+          };
+        }
+        const v = Reflect.get(t, k);
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    }) as HostPort;
+    return createDriver(proxied, { ...options, ...extra });
+  };
+}
 
-/** A driver that rings the SQ doorbell twice per batch with a tail one past the real one. */
-const tailAhead: DriverFactory = (host, options) => {
-  const proxied = new Proxy(host, {
-    get(t, k) {
-      if (k === "write32") {
-        return (offset: number, value: number) => {
-          const db = decodeDoorbell(offset, 0);
-          t.write32(offset, db && !db.isCq && db.qid > 0 ? value + 1 : value);
-        };
-      }
-      const v = Reflect.get(t, k);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  }) as HostPort;
-  return createDriver(proxied, { ...options, shadowDoorbells: false });
-};
+const headAhead = doorbellAhead(true);
+const tailAhead = doorbellAhead(false, { shadowDoorbells: false });
 
 Deno.test("driver obligations: a driver breaking doorbell rules fails with the findings", () => {
   for (const [name, factory] of [["head-ahead", headAhead], ["tail-ahead", tailAhead]] as const) {

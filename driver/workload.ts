@@ -141,7 +141,6 @@ export function runWorkload(
     const segments: DataSegment[] = [];
     if (nseg <= 1) segments.push({ addr: buffer, length: bytes });
     else {
-      let pos = 0;
       const firstEnd = Math.min(bytes, PAGE - offset);
       const cuts = [0, firstEnd];
       const pages = Math.ceil((bytes - firstEnd) / PAGE);
@@ -152,9 +151,7 @@ export function runWorkload(
       const uniq = [...new Set(cuts)].sort((a, b) => a - b);
       for (let k = 1; k < uniq.length; k++) {
         segments.push({ addr: buffer + uniq[k - 1], length: uniq[k] - uniq[k - 1] });
-        pos = uniq[k];
       }
-      void pos;
     }
     slots.push({
       index: i,

@@ -15,6 +15,7 @@ import { SQE_SIZE } from "../../spec/sqe.ts";
 import {
   type CompletionCallback,
   type ControllerInfo,
+  dataLength,
   type DriverCommand,
   type DriverCompletion,
   DriverError,
@@ -182,8 +183,7 @@ export class LinuxCore {
     if (req.deadline < this.nextDeadline) this.nextDeadline = req.deadline;
     const data = cmd.data;
     if (data && data.length) {
-      let length = 0;
-      for (let i = 0; i < data.length; i++) length += data[i].length;
+      const length = dataLength(data);
       const policy: SglPolicy = q.qid === 0 ? "unsupported" : this.sgl;
       const ok = length <= this.maxTransferBytes &&
         this.mapper.map(v, data, length, policy, this.options.sglThreshold, req.iod) !==

@@ -13,8 +13,7 @@
  */
 
 import type { HostPort } from "../../platform/ports.ts";
-import { doorbellStride } from "../../spec/doorbell.ts";
-import { needEventLinux } from "../../spec/doorbell.ts";
+import { doorbellStride, needEventLinux } from "../../spec/doorbell.ts";
 import { CTRL_PAGE_SIZE } from "./data_mapping.ts";
 
 /** Bytes of one doorbell slot pair per queue (SQ tail + CQ head) at stride 1. */

@@ -357,7 +357,7 @@ function setupIoQueues(core: LinuxCore, cap: CAPValue, msixVectors: number): IoQ
       created++;
     }
     if (created === plan.maxQid) {
-      assignSets(core, plan, msixVectors > 0);
+      assignSets(core, msixVectors > 0);
       break;
     }
     core.warn(`only ${created} of ${plan.maxQid} I/O queues created; retrying with fewer`);
@@ -368,7 +368,7 @@ function setupIoQueues(core: LinuxCore, cap: CAPValue, msixVectors: number): IoQ
   return core.io.map((q) => ({ qid: q.qid, depth: q.depth, polled: q.polled, vector: q.vector }));
 }
 
-function assignSets(core: LinuxCore, plan: QueuePlan, msix: boolean): void {
+function assignSets(core: LinuxCore, msix: boolean): void {
   const irq = core.io.filter((q) => !q.polled);
   core.pollSet = core.io.filter((q) => q.polled);
   const w = core.options.writeQueues;
@@ -392,7 +392,6 @@ function assignSets(core: LinuxCore, plan: QueuePlan, msix: boolean): void {
   };
   add(0, core.admin!);
   for (const q of irq) add(q.vector, q);
-  void plan;
 }
 
 function dbbufSet(core: LinuxCore): boolean {
@@ -516,8 +515,4 @@ export function readCap(core: LinuxCore): CAPValue {
 export function shutdownTimeoutNs(core: LinuxCore): number {
   const rtd3e = core.info?.identify.rtd3e ?? 0;
   return Math.min(Math.max(rtd3e * 1000, core.options.shutdownTimeoutNs), 60e9);
-}
-/** The controller's ready timeout from CAP.TO only (for disable waits). */
-export function capTimeoutNs(cap: CAPValue): number {
-  return timeoutUnitsToNs(cap.to);
 }
