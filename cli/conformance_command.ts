@@ -30,6 +30,7 @@ import type { DriverFactory } from "../driver/model.ts";
 import { BUILTIN_DRIVERS, resolveDriver } from "../driver/registry.ts";
 import { parseFlags, UsageError } from "./_args.ts";
 import type { CliIo } from "./_io.ts";
+import { progressLine } from "./_progress.ts";
 
 /** Report formats and their renderers. */
 const FORMATS: Readonly<Record<string, (report: RunReport) => string>> = {
@@ -187,29 +188,24 @@ function listCases(cases: readonly ConformanceCase[], json: boolean): string {
   return [...rows, `${cases.length} case${cases.length === 1 ? "" : "s"}`].join("\n");
 }
 
-/** Widest progress line drawn: longer lines would wrap, and `\r` cannot erase a wrapped line. */
-const PROGRESS_COLUMNS = 79;
-/** Carriage return and ANSI "erase to end of line": redraws the progress line in place. */
-const ERASE_LINE = "\r\x1b[K";
-
 /** Writes the live text lines and the stderr progress line while the suite runs. */
-function liveOutput(io: CliIo, streamText: boolean, quiet: boolean, progress: boolean) {
+function liveOutput(io: CliIo, streamText: boolean, quiet: boolean) {
   let failures = 0;
-  const clear = () => progress && io.stderr(ERASE_LINE);
+  const progress = progressLine(io, quiet);
   return {
     onCaseStart(c: ConformanceCase, index: number, total: number): void {
-      if (!progress) return;
+      if (!progress.enabled) return;
       const n = String(index + 1).padStart(String(total).length);
       const failed = failures > 0 ? ` ${failures} failed` : "";
-      io.stderr(ERASE_LINE + `[${n}/${total}]${failed} ${c.id}`.slice(0, PROGRESS_COLUMNS));
+      progress.update(`[${n}/${total}]${failed} ${c.id}`);
     },
     onResult(r: CaseResult): void {
       if (r.status === "fail") failures++;
       if (!streamText || (quiet && (r.status === "pass" || r.status === "skip"))) return;
-      clear();
+      progress.clear();
       io.stdout(formatCaseResult(r) + "\n");
     },
-    done: clear,
+    done: () => progress.clear(),
   };
 }
 
@@ -260,7 +256,7 @@ export async function runConformance(argv: readonly string[], io: CliIo): Promis
   const quiet = Boolean(args.quiet);
   const streamText = format === "text" && out === undefined;
   if (streamText && !quiet) io.stdout(textHeader(target.name, driverName, SPEC_VERSIONS) + "\n");
-  const live = liveOutput(io, streamText, quiet, io.stderrIsTerminal && !quiet);
+  const live = liveOutput(io, streamText, quiet);
   const report = runSuite(target, cases, { driver: driverName, ...live });
   live.done();
   const summary = summaryLine(report.summary);

@@ -18,6 +18,7 @@ import {
 } from "../bench/sweep.ts";
 import { parseFlags, UsageError } from "./_args.ts";
 import type { CliIo } from "./_io.ts";
+import { progressLine } from "./_progress.ts";
 
 /** Report formats and their renderers. */
 const FORMATS: Readonly<Record<string, (result: SweepResult) => string>> = {
@@ -55,6 +56,7 @@ ${
 }
   --ios N            measured I/Os per row (default ${QUICK_IOS} with --quick, else ${FULL_IOS})
   --seed N           seed of the random LBAs (default 1)
+  --quiet            no progress line on stderr (it is drawn only on a terminal anyway)
   -h, --help         this help
 
 The report always lists every cost constant used, with its source, and marks overrides. A
@@ -97,8 +99,6 @@ function positiveInt(name: string, value: unknown, min: number): number | undefi
   return n;
 }
 
-const ERASE_LINE = "\r\x1b[K";
-
 /** Writes the report files into `dir`; returns how many were written. */
 function writeOutputs(dir: string, result: SweepResult): number {
   Deno.mkdirSync(dir, { recursive: true });
@@ -127,7 +127,7 @@ export async function runSweep(argv: readonly string[], io: CliIo): Promise<numb
 async function sweepCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { costs, rest } = extractCostFlags(argv);
   const args = parseFlags("sweep", rest, {
-    boolean: ["quick"],
+    boolean: ["quick", "quiet"],
     string: ["format", "out", "ios", "seed"],
   });
   if (args.help) {
@@ -151,18 +151,17 @@ async function sweepCommand(argv: readonly string[], io: CliIo): Promise<number>
   }
   const ios = positiveInt("ios", args.ios, 1);
   const seed = positiveInt("seed", args.seed, 0);
-  const progress = io.stderrIsTerminal;
+  const progress = progressLine(io, Boolean(args.quiet));
   const result = await runSweepMatrix({
     quick: Boolean(args.quick),
     cost,
     ios,
     seed,
-    onRow: progress
-      ? (row, i, n) =>
-        io.stderr(`${ERASE_LINE}[${i + 1}/${n}] ${row.series} QD${row.qd}`.slice(0, 80))
+    onRow: progress.enabled
+      ? (row, i, n) => progress.update(`[${i + 1}/${n}] ${row.series} QD${row.qd}`)
       : undefined,
   });
-  if (progress) io.stderr(ERASE_LINE);
+  progress.clear();
   io.stdout(render(result));
   let code = sweepSucceeded(result) ? 0 : 1;
   if (args.out !== undefined) {
