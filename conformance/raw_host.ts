@@ -38,7 +38,13 @@ import { FeatureId } from "../spec/features.ts";
 import { IDENTIFY_DATA_SIZE, IdentifyController } from "../spec/identify_controller.ts";
 import { formatIndex, IdentifyNamespace, lbaDataBytes } from "../spec/identify_namespace.ts";
 import { AdminOpcode } from "../spec/opcodes.ts";
-import { CAP, decodeRegister, RegisterOffset, timeoutUnitsToNs } from "../spec/registers.ts";
+import {
+  CAP,
+  CstsBit,
+  decodeRegister,
+  RegisterOffset,
+  timeoutUnitsToNs,
+} from "../spec/registers.ts";
 import { SQE_SIZE } from "../spec/sqe.ts";
 import type {
   CAPValue,
@@ -275,13 +281,26 @@ export class RawController {
     return this.host.read32(RegisterOffset.CSTS);
   }
 
-  /** Waits until `(CSTS & mask) === value`; returns CSTS or fails after `timeoutNs`. */
+  /**
+   * Waits until `(CSTS & mask) === value`; returns CSTS or fails after `timeoutNs`. A wait for
+   * RDY = 1 fails at once when CSTS.CFS is set (and the mask does not ask about CFS): a fatal
+   * controller never becomes ready until it is reset (Base 2.1 §3.1.4.6), so waiting out CAP.TO
+   * would only cost time.
+   */
   waitCsts(mask: number, value: number, timeoutNs = this.readyTimeoutNs, what = "CSTS"): number {
     let csts = 0;
+    const awaitsReady = (mask & value & CstsBit.RDY) !== 0 && (mask & CstsBit.CFS) === 0;
+    let fatal = false;
     const ok = pollUntil(this.host, () => {
       csts = this.csts();
-      return (csts & mask) === value;
+      fatal = awaitsReady && (csts & CstsBit.CFS) !== 0;
+      return fatal || (csts & mask) === value;
     }, timeoutNs);
+    if (fatal) {
+      throw new CaseFailure(
+        `${what}: CSTS.CFS set (CSTS 0x${csts.toString(16)}) while waiting for RDY = 1`,
+      );
+    }
     if (!ok) {
       throw new CaseFailure(
         `${what}: CSTS 0x${csts.toString(16)} never matched mask 0x${mask.toString(16)} = ` +

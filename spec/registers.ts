@@ -566,3 +566,32 @@ export function timeoutUnitsToNs(units: number): number {
 export const decodeRegister: typeof decodeValue = decodeValue;
 /** Encodes register fields into a value: {@linkcode encodeValue} under the name people look for. */
 export const encodeRegister: typeof encodeValue = encodeValue;
+
+/**
+ * Single-bit masks of CC and CSTS that hosts and controllers test on every poll, derived from the
+ * {@linkcode CC} and {@linkcode CSTS} layouts so the bit positions live in one place
+ * (Base 2.1 §3.1.4.5, §3.1.4.6).
+ *
+ * @example
+ * ```ts
+ * import { CcBit, CstsBit } from "./registers.ts";
+ * const csts = 0x3; // RDY and CFS
+ * if (!(csts & CstsBit.CFS) || CcBit.EN !== 1) throw new Error();
+ * ```
+ */
+export const CcBit = Object.freeze({
+  /** CC.EN: enable. */
+  EN: Number(encodeRegister(CC, { en: 1 })),
+});
+
+/** Single-bit masks of CSTS (Base 2.1 §3.1.4.6); see {@linkcode CcBit}. */
+export const CstsBit = Object.freeze({
+  /** CSTS.RDY: ready to process commands. */
+  RDY: Number(encodeRegister(CSTS, { rdy: 1 })),
+  /** CSTS.CFS: controller fatal status; sticky until the controller is reset. */
+  CFS: Number(encodeRegister(CSTS, { cfs: 1 })),
+  /** CSTS.NSSRO: an NVM Subsystem Reset occurred (RW1C). */
+  NSSRO: Number(encodeRegister(CSTS, { nssro: 1 })),
+  /** CSTS.PP: processing paused. */
+  PP: Number(encodeRegister(CSTS, { pp: 1 })),
+});

@@ -22,7 +22,9 @@ import { Flush } from "../../spec/nvm_commands.ts";
 import { AdminOpcode, NvmOpcode } from "../../spec/opcodes.ts";
 import {
   CC,
+  CcBit,
   CSTS,
+  CstsBit,
   decodeRegister,
   encodeRegister,
   RegisterOffset,
@@ -36,11 +38,11 @@ import type { CaseContext } from "../case.ts";
 import { type Completion, pollUntil, type RawQueue } from "../raw_host.ts";
 
 /** CSTS.RDY (bit 0, Base 2.1 §3.1.4.6). */
-export const CSTS_RDY = 1 << 0;
+export const CSTS_RDY: number = CstsBit.RDY;
 /** CSTS.NSSRO (bit 4, RW1C). */
-export const CSTS_NSSRO = 1 << 4;
+export const CSTS_NSSRO: number = CstsBit.NSSRO;
 /** CC.EN (bit 0, Base 2.1 §3.1.4.5). */
-export const CC_EN = 1 << 0;
+export const CC_EN: number = CcBit.EN;
 /** Bits 11:0 of ASQ/ACQ: reserved, the base is memory-page aligned (Base 2.1 §3.1.4.9/10). */
 export const ADMIN_BASE_RESERVED_MASK = 0xfff;
 /** A wait for something that must not happen: how long the case watches (10 ms target time). */

@@ -32,6 +32,7 @@ import { AdminOpcode } from "../../spec/opcodes.ts";
 import {
   CAP,
   CommandSetSelected,
+  CstsBit,
   decodeRegister,
   RegisterOffset,
   timeoutUnitsToNs,
@@ -57,11 +58,9 @@ export const MAX_TRANSFER_BYTES = 8 * 1024 * 1024;
 const READY_POLL_NS = 1_000_000;
 /** OAES notices Linux enables (NS attribute, firmware activation, ANA change, discovery). */
 const OAES_NOTICES = (1 << 8) | (1 << 9) | (1 << 11) | 2 ** 31;
-/** CSTS bits. */
-const CSTS_RDY = 1;
-const CSTS_CFS = 2;
+/** CSTS bits (Base 2.1 §3.1.4.6). */
+const { RDY: CSTS_RDY, CFS: CSTS_CFS, NSSRO: CSTS_NSSRO } = CstsBit;
 const CSTS_SHST_SHIFT = 2;
-const CSTS_NSSRO = 1 << 4;
 /** CC field shifts (Base 2.1 §3.1.4.5). */
 const CC_CSS_SHIFT = 4;
 const CC_SHN_SHIFT = 14;
