@@ -204,7 +204,9 @@ export interface DriverModel {
   /** Brings the controller up (disable, admin queue, enable, identify, I/O queues). Throws a
    * {@linkcode DriverError} when it cannot. */
   bringUp(): ControllerInfo;
-  /** Queues `cmd`; false when no slot is free (nothing was queued). Never waits. */
+  /** Queues `cmd`; false when no slot is free (nothing was queued). Never waits. On a controller
+   * that is not live (before bring-up, after shutdown, or dead) the command is accepted and ends
+   * with host error "dead" at the next `processCompletions()` or `wait()`: it never throws. */
   submit(cmd: DriverCommand, done: CompletionCallback): boolean;
   /** Rings any doorbell a batch (`more: true`) left pending. */
   flush(): void;

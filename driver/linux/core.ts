@@ -108,6 +108,8 @@ export class LinuxCore {
   };
   readonly #deferred: LinuxRequest[] = [];
   readonly #deferredKind: HostErrorKind[] = [];
+  /** Commands accepted while the controller was not live; they end with host error "dead". */
+  readonly #rejected: CompletionCallback[] = [];
 
   /** A core over `host` with resolved options. */
   constructor(readonly host: HostPort, readonly options: LinuxDriverOptions) {
@@ -123,7 +125,7 @@ export class LinuxCore {
 
   /** Requests in flight on every queue (the AER excluded). */
   get inFlight(): number {
-    let n = this.admin ? this.admin.inFlight : 0;
+    let n = this.#rejected.length + (this.admin ? this.admin.inFlight : 0);
     for (const q of this.io) n += q.inFlight;
     return n;
   }
@@ -253,6 +255,19 @@ export class LinuxCore {
 
   /** Ends a request with a host-side status (reset, shutdown, dead controller, bad buffer). */
   cancel(req: LinuxRequest, kind: HostErrorKind): void {
+    this.#finish(req, this.#hostCompletion(kind, req.cid));
+  }
+
+  /**
+   * Accepts a command for a controller that is not live and ends it with host error "dead" at
+   * the next reap, as blk-mq fails requests to a dead or removed controller with an I/O error
+   * instead of refusing them. It takes no tag and never reaches the device.
+   */
+  rejectDead(done: CompletionCallback): void {
+    this.#rejected.push(done);
+  }
+
+  #hostCompletion(kind: HostErrorKind, cid: number): DriverCompletion {
     const c = this.#completion;
     c.status = kind === "bad-buffer" ? HOST_INTERNAL_ERROR_STATUS : HOST_ABORTED_STATUS;
     c.crd = 0;
@@ -262,9 +277,9 @@ export class LinuxCore {
     c.dw1 = 0;
     c.sqid = -1;
     c.sqhd = -1;
-    c.cid = req.cid;
+    c.cid = cid;
     c.hostError = kind;
-    this.#finish(req, c);
+    return c;
   }
 
   #finish(req: LinuxRequest, c: DriverCompletion): void {
@@ -299,6 +314,11 @@ export class LinuxCore {
   processCompletions(): number {
     const before = this.completed;
     while (this.#deferred.length) this.cancel(this.#deferred.pop()!, this.#deferredKind.pop()!);
+    while (this.#rejected.length) {
+      const done = this.#rejected.shift()!;
+      this.completed++;
+      done(this.#hostCompletion("dead", -1));
+    }
     for (let i = 0; i < this.vectors.length; i++) {
       if (this.host.takeInterrupt(this.vectors[i])) this.reapVector(this.vectors[i]);
     }

@@ -99,7 +99,8 @@ export class LinuxDriver implements DriverModel {
   submit(cmd: DriverCommand, done: CompletionCallback): boolean {
     const core = this.core;
     if (core.state !== "live") {
-      throw new DriverError(`cannot submit: controller is ${core.state}`);
+      core.rejectDead(done);
+      return true;
     }
     const q = cmd.admin ? core.admin : core.ioQueueFor(cmd);
     if (!q) throw new DriverError("cannot submit I/O: the controller granted no I/O queues");
