@@ -16,6 +16,7 @@ import { IdentifyController, Oacs, testBit } from "../../spec/identify_controlle
 import { IdentifyNamespace } from "../../spec/identify_namespace.ts";
 import { encodeControllerList } from "../../spec/ns_list.ts";
 import { AdminOpcode } from "../../spec/opcodes.ts";
+import { Status } from "../../spec/status.ts";
 import type { CaseContext } from "../case.ts";
 import type { Completion } from "../raw_host.ts";
 import { type Admin, dataBuffer, hex, identifyOk, nsidList } from "./_admin_util.ts";
@@ -53,7 +54,19 @@ export function createNamespace(ctx: CaseContext, admin: Admin): number {
     prp2: buf.prp2,
     sel: NamespaceSelect.CREATE_OR_ATTACH,
   }));
-  if (c.status !== 0) ctx.skip(`Namespace Management create: status ${hex(c.status)}`);
+  // No room is a configuration limit (skip); any other failure breaks what OACS bit 3 promises.
+  if (
+    c.status === Status.NAMESPACE_INSUFFICIENT_CAPACITY ||
+    c.status === Status.NAMESPACE_ID_UNAVAILABLE
+  ) {
+    ctx.skip(`Namespace Management create: no room (status ${hex(c.status)})`);
+  }
+  if (c.status !== 0) {
+    ctx.fail(
+      `Namespace Management create failed with status ${hex(c.status)} although OACS bit 3 ` +
+        "advertises it (Base 2.1 §5.1.21)",
+    );
+  }
   return c.dw0;
 }
 
