@@ -4,8 +4,12 @@
  * be measured (NaN) become `null`.
  *
  * Shape: `{ tool, versions, matrix, iosPerRow, seed, cost, costOverrides, costConstants,
- * skipped, rows: [...], anchor: {cost, overrides, points, notes} | null }`. The anchor's rows are
- * left out (its points carry their numbers).
+ * skipped, rows: [...], anchor: {cost, overrides, points, notes} | null, crossCheck }`. The
+ * anchor's rows are left out (its points carry their numbers). `crossCheck` is null when it was
+ * not asked for, `{ skipped: "<reason>", … }` when QEMU could not run, else
+ * `{ skipped: null, qemu, ios, seed, qds, modelCost, anchorCost, rows: [{ qd, shadow, qemu:
+ * { doorbells: { sqPerIo, cqPerIo, totalPerIo }, decisions: { updates, rang } }, model: {…},
+ * anchorProfile: { sqPerIo, cqPerIo, totalPerIo }, anchor, error }], maxDifference, notes }`.
  *
  * @module
  */
@@ -31,6 +35,7 @@ export function sweepJson(result: SweepResult): Record<string, unknown> {
     skipped: result.skipped,
     rows: result.rows,
     anchor: a ? { cost: a.cost, overrides: a.overrides, points: a.points, notes: a.notes } : null,
+    crossCheck: result.crossCheck,
   };
 }
 

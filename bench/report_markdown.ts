@@ -1,11 +1,20 @@
 /**
  * The sweep's Markdown report: what ran, the cost model (value, default, meaning, source), the
- * rows table, and the QEMU anchor comparison with its notes — ready to paste into a README.
+ * rows table, the QEMU anchor comparison with its notes, and the QEMU cross-check when it was
+ * asked for — ready to paste into a README.
  *
  * @module
  */
 
 import type { SweepResult } from "./sweep.ts";
+import {
+  CROSSCHECK_HEADERS,
+  CROSSCHECK_NUMERIC,
+  crossCheckCells,
+  crossCheckFailures,
+  crossCheckSummary,
+  skippedNote,
+} from "./report_crosscheck.ts";
 import {
   ANCHOR_HEADERS,
   anchorCells,
@@ -81,6 +90,27 @@ export function anchorSection(result: SweepResult): string[] {
   ];
 }
 
+/** The QEMU cross-check as Markdown (empty when it was not asked for). */
+export function crossCheckSection(result: SweepResult): string[] {
+  const c = result.crossCheck;
+  if (!c) return [];
+  const title = "## QEMU cross-check: MMIO doorbell writes per I/O";
+  if (c.skipped !== null) return [title, "", `_${skippedNote(c.skipped)}_`];
+  const failed = crossCheckFailures(c);
+  return [
+    title,
+    "",
+    crossCheckSummary(c),
+    "",
+    ...mdTable(CROSSCHECK_HEADERS, c.rows.map(crossCheckCells), CROSSCHECK_NUMERIC),
+    "",
+    ...(failed.length > 0 ? [...failed.map((f) => `- **failed** ${f}`), ""] : []),
+    "Why:",
+    "",
+    ...c.notes.map((n) => `- ${n}`),
+  ];
+}
+
 /** The whole Markdown report. */
 export function renderMarkdownReport(result: SweepResult): string {
   const v = result.versions;
@@ -106,5 +136,7 @@ export function renderMarkdownReport(result: SweepResult): string {
   }
   const anchor = anchorSection(result);
   if (anchor.length > 0) out.push(...anchor, "");
+  const crossCheck = crossCheckSection(result);
+  if (crossCheck.length > 0) out.push(...crossCheck, "");
   return out.join("\n");
 }

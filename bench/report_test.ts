@@ -6,6 +6,8 @@ import { mdCell, renderMarkdownReport } from "./report_markdown.ts";
 import { ROW_COLUMNS } from "./report_table.ts";
 import { renderTextReport } from "./report_text.ts";
 import { runSweepMatrix, type SweepResult, sweepSucceeded } from "./sweep.ts";
+import { CROSSCHECK_NOTES, type CrossCheckResult } from "./crosscheck_rows.ts";
+import { CROSSCHECK_HEADERS } from "./report_crosscheck.ts";
 import { COALESCING_OFF, type RowConfig } from "./sweep_matrix.ts";
 
 const ROWS: RowConfig[] = [1, 2].flatMap((qd) =>
@@ -124,6 +126,96 @@ Deno.test("text: header with every cost constant, aligned table, anchor and fail
   );
   assertStringIncludes(brokenText, "FAILED linux interrupt mmio");
   assert(!brokenText.includes("QEMU anchor"));
+});
+
+// A cross-check as the QEMU run returns it (the run itself is tested in qemu_crosscheck_test.ts).
+const side = (sq: number, cq: number, updates = 0) => ({
+  doorbells: { sqPerIo: sq, cqPerIo: cq, totalPerIo: sq + cq },
+  decisions: { updates, rang: updates },
+});
+const crossCheck: CrossCheckResult = {
+  skipped: null,
+  qemu: "qemu-system-x86_64 7.2.22",
+  ios: 100,
+  seed: 1,
+  qds: [1, 4],
+  modelCost: result.cost,
+  anchorCost: result.cost,
+  rows: [
+    {
+      qd: 1,
+      shadow: false,
+      qemu: side(1, 1),
+      model: side(1, 1),
+      anchorProfile: side(1, 1).doorbells,
+      anchor: 2.01,
+      error: null,
+    },
+    {
+      qd: 4,
+      shadow: true,
+      qemu: side(1, 0.25, 120),
+      model: side(1, 0.25, 120),
+      anchorProfile: side(0.5, 0.5).doorbells,
+      anchor: 0.27,
+      error: null,
+    },
+    {
+      qd: 16,
+      shadow: true,
+      qemu: null,
+      model: side(1, 0.06, 90),
+      anchorProfile: null,
+      anchor: null,
+      error: "QEMU: did not start",
+    },
+  ],
+  maxDifference: 0,
+  notes: CROSSCHECK_NOTES,
+};
+const withCrossCheck: SweepResult = { ...result, crossCheck };
+const skippedCrossCheck: SweepResult = {
+  ...result,
+  crossCheck: { ...crossCheck, skipped: "qemu-system-x86_64 not found", qemu: "", rows: [] },
+};
+
+Deno.test("no cross-check unless asked for; a failed cross-check point fails the run", () => {
+  assertEquals(result.crossCheck, null);
+  assert(!renderTextReport(result).includes("cross-check"));
+  assert(!renderMarkdownReport(result).includes("cross-check"));
+  assertEquals(JSON.parse(renderJsonReport(result)).crossCheck, null);
+  assertEquals(sweepSucceeded(withCrossCheck), false, "the QD16 point failed");
+  assertEquals(sweepSucceeded(skippedCrossCheck), true, "a missing QEMU is not a failure");
+});
+
+Deno.test("the cross-check in text, Markdown and JSON: table, failures, notes", () => {
+  const text = renderTextReport(withCrossCheck);
+  assertStringIncludes(text, "QEMU cross-check (MMIO doorbell writes per I/O");
+  assertStringIncludes(text, "qemu-system-x86_64 7.2.22 over qtest");
+  const header = text.split("\n").findIndex((l) => l.startsWith("QD  shadow  QEMU qtest"));
+  assert(header > 0, "cross-check table header");
+  assertStringIncludes(text, "FAILED cross-check QD16 shadow on: QEMU: did not start");
+  assertStringIncludes(text, "fa5db2aa168b");
+  const md = renderMarkdownReport(withCrossCheck);
+  assertStringIncludes(md, "## QEMU cross-check: MMIO doorbell writes per I/O");
+  const lines = tableRows(md, "QD | shadow");
+  assertEquals(lines.length, 3);
+  for (const l of lines) assertEquals(l.split(" | ").length, CROSSCHECK_HEADERS.length, l);
+  assertStringIncludes(lines[1], "| 4 | on | 1.00 + 0.25 = 1.25 | 1.00 + 0.25 = 1.25 |");
+  assertStringIncludes(lines[1], "| 0.27 | 120/120; 120/120 |");
+  assertStringIncludes(md, "- **failed** QD16 shadow on");
+  const json = JSON.parse(renderJsonReport(withCrossCheck));
+  assertEquals(json.crossCheck.rows[1].qemu.doorbells.cqPerIo, 0.25);
+  assertEquals(json.crossCheck.rows[2].qemu, null);
+});
+
+Deno.test("a skipped cross-check is one visible line in every format", () => {
+  const note = "QEMU cross-check skipped: qemu-system-x86_64 not found";
+  const text = renderTextReport(skippedCrossCheck);
+  assertEquals(text.split("\n").filter((l) => l.includes("cross-check")), [note]);
+  assertStringIncludes(renderMarkdownReport(skippedCrossCheck), `_${note}_`);
+  const json = JSON.parse(renderJsonReport(skippedCrossCheck));
+  assertEquals(json.crossCheck.skipped, "qemu-system-x86_64 not found");
 });
 
 /** Keeps the type import honest: a result is what the renderers take. */

@@ -1,13 +1,22 @@
 /**
  * The sweep's text report (the default on a terminal): a header with the matrix, versions and
  * every cost constant used (overrides marked), one fixed-width table of rows, the QEMU anchor
- * comparison with its notes, and any skipped driver or failed row.
+ * comparison with its notes, the QEMU cross-check when it was asked for (or the one line saying
+ * why it was skipped), and any skipped driver or failed row.
  *
  * @module
  */
 
 import { describeCostModel } from "./cost_model.ts";
 import type { SweepResult } from "./sweep.ts";
+import {
+  CROSSCHECK_HEADERS,
+  CROSSCHECK_NUMERIC,
+  crossCheckCells,
+  crossCheckFailures,
+  crossCheckSummary,
+  skippedNote,
+} from "./report_crosscheck.ts";
 import {
   ANCHOR_HEADERS,
   anchorCells,
@@ -73,5 +82,22 @@ export function renderTextReport(result: SweepResult): string {
       ...a.notes.map((n) => `  - ${n}`),
     );
   }
+  out.push(...crossCheckText(result));
   return out.join("\n") + "\n";
+}
+
+/** The QEMU cross-check section (empty when it was not asked for). */
+export function crossCheckText(result: SweepResult): string[] {
+  const c = result.crossCheck;
+  if (!c) return [];
+  if (c.skipped !== null) return ["", skippedNote(c.skipped)];
+  return [
+    "",
+    "QEMU cross-check (MMIO doorbell writes per I/O, measured window only):",
+    crossCheckSummary(c),
+    ...fixedWidthTable(CROSSCHECK_HEADERS, c.rows.map(crossCheckCells), CROSSCHECK_NUMERIC),
+    ...crossCheckFailures(c).map((f) => `FAILED cross-check ${f}`),
+    "Why:",
+    ...c.notes.map((n) => `  - ${n}`),
+  ];
 }

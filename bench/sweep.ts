@@ -1,8 +1,9 @@
 /**
  * The benchmark sweep: runs every row of the matrix (`sweep_matrix.ts`) with the built-in driver
  * models under one cost model (`cost_model.ts`), plus the QEMU anchor comparison
- * (`sweep_anchor.ts`), and returns one {@linkcode SweepResult} that the reports render. How each
- * row's numbers are derived is in `sweep_row.ts`.
+ * (`sweep_anchor.ts`) and, on request, the cross-check against a real QEMU over qtest
+ * (`qemu_crosscheck.ts`), and returns one {@linkcode SweepResult} that the reports render. How
+ * each row's numbers are derived is in `sweep_row.ts`.
  *
  * A driver that fails to load (the SPDK-like model is optional) is skipped with its reason; a row
  * that fails to run keeps its place with the error and NaN numbers.
@@ -16,7 +17,9 @@
  *   coalescing: COALESCING_OFF, qd, queues: 1, workload: "randread" as const,
  * }));
  * const r = await runSweepMatrix({ rows, ios: 50, anchor: false });
- * if (r.rows.length !== 2 || r.rows[0].interruptsPerIo !== 0) throw new Error();
+ * if (r.rows.length !== 2 || r.rows[0].interruptsPerIo !== 0 || r.crossCheck !== null) {
+ *   throw new Error();
+ * }
  * ```
  *
  * @module
@@ -27,6 +30,8 @@ import { DEFAULT_OPTIONS as CONTROLLER_DEFAULTS } from "../controller/options.ts
 import type { DriverFactory } from "../driver/model.ts";
 import { resolveDriver } from "../driver/registry.ts";
 import { type CostModel, DEFAULT_COST_MODEL, overriddenCosts } from "./cost_model.ts";
+import type { CrossCheckResult, CrossCheckRow } from "./crosscheck_rows.ts";
+import { CROSSCHECK_QDS, CROSSCHECK_QUICK_QDS, runQemuCrossCheck } from "./qemu_crosscheck.ts";
 import { type AnchorComparison, runAnchor } from "./sweep_anchor.ts";
 import { fullMatrix, quickMatrix, type RowConfig, type SweepDriver } from "./sweep_matrix.ts";
 import { runRow, type SweepRow } from "./sweep_row.ts";
@@ -54,8 +59,14 @@ export interface SweepOptions {
   readonly anchor?: boolean;
   /** Driver factories to use instead of the registry's (tests inject failures here). */
   readonly drivers?: Partial<Record<SweepDriver, () => Promise<DriverFactory>>>;
+  /** Run the QEMU cross-check (default false; QEMU 1/2/4/8, plus 16/32 unless `quick`). */
+  readonly qemuCrossCheck?: boolean;
+  /** Measured I/Os per cross-check point (default `CROSSCHECK_IOS`, 500). */
+  readonly crossCheckIos?: number;
   /** Called after each row (progress). */
   readonly onRow?: (row: SweepRow, index: number, total: number) => void;
+  /** Called after each cross-check row (progress). */
+  readonly onCrossCheckRow?: (row: CrossCheckRow, index: number, total: number) => void;
 }
 
 /** A driver the sweep could not load. */
@@ -102,6 +113,8 @@ export interface SweepResult {
   readonly rows: readonly SweepRow[];
   /** The QEMU anchor comparison, or null when not run. */
   readonly anchor: AnchorComparison | null;
+  /** The QEMU cross-check (possibly `skipped` with its reason), or null when not asked for. */
+  readonly crossCheck: CrossCheckResult | null;
 }
 
 /** The versions of this run. */
@@ -157,6 +170,16 @@ export async function runSweepMatrix(options: SweepOptions = {}): Promise<SweepR
     options.onRow?.(row, rows.length - 1, runnable.length);
   }
   const linux = factories.get("linux");
+  const crossCheck = options.qemuCrossCheck
+    ? runQemuCrossCheck({
+      qds: quick ? CROSSCHECK_QUICK_QDS : CROSSCHECK_QDS,
+      ios: options.crossCheckIos,
+      seed,
+      cost,
+      driver: linux,
+      onRow: options.onCrossCheckRow,
+    })
+    : null;
   return {
     versions: sweepVersions(),
     matrix: options.rows ? "custom" : quick ? "quick" : "full",
@@ -167,11 +190,14 @@ export async function runSweepMatrix(options: SweepOptions = {}): Promise<SweepR
     skipped,
     rows,
     anchor: anchor && linux ? runAnchor(linux, cost, { ios, seed }) : null,
+    crossCheck,
   };
 }
 
-/** True when every row ran without errors (a skipped driver is not a failure). */
+/** True when every row ran without errors (a skipped driver or a skipped QEMU cross-check is not
+ * a failure; a cross-check point that failed is). */
 export function sweepSucceeded(result: SweepResult): boolean {
   return result.rows.every((r) => r.error === null) &&
-    (result.anchor?.rows ?? []).every((r) => r.error === null);
+    (result.anchor?.rows ?? []).every((r) => r.error === null) &&
+    (result.crossCheck?.rows ?? []).every((r) => r.error === null);
 }

@@ -1,7 +1,8 @@
 // `sweep`: the benchmark sweep of completion modes × doorbell schemes × coalescing × queue depth ×
 // queue count × driver, under a cost model. Prints the report (text, JSON or Markdown) and, with
-// --out, writes sweep.json, sweep.md and the SVG charts. Exit 0 when every row ran, 1 when a row
-// failed or the files could not be written, 2 for usage errors.
+// --out, writes sweep.json, sweep.md and the SVG charts; with --qemu it also cross-checks doorbell
+// counts against QEMU over qtest (skipped with a one-line note when QEMU cannot run). Exit 0 when
+// every row ran, 1 when a row failed or the files could not be written, 2 for usage errors.
 
 import { join } from "node:path";
 import { sweepCharts } from "../bench/charts_svg.ts";
@@ -9,6 +10,8 @@ import { COST_CONSTANTS, CostModelError, parseCostOverrides } from "../bench/cos
 import { renderJsonReport } from "../bench/report_json.ts";
 import { renderMarkdownReport } from "../bench/report_markdown.ts";
 import { renderTextReport } from "../bench/report_text.ts";
+import { skippedNote } from "../bench/report_crosscheck.ts";
+import { CROSSCHECK_IOS } from "../bench/qemu_crosscheck.ts";
 import {
   FULL_IOS,
   QUICK_IOS,
@@ -44,6 +47,14 @@ controller shadow polls; modelled mean/p99 latency, IOPS and vCPU time under the
 and the harness's own wall-clock time per I/O. It also reruns the QEMU shadow-doorbell anchor
 (MMIO writes per I/O at QD 1/2/4/8) and says why the numbers differ.
 
+With --qemu it cross-checks the model against a real QEMU (>= 7.2, over qtest; needs
+--allow-run): the same 4 KiB random-read workload through the Linux-like driver (MSI-X, one I/O
+queue) at QD 1 2 4 8 16 32 (1 2 4 8 with --quick), with and without shadow doorbells, on QEMU and
+on the reference controller in the same timing regime; it reports measured SQ tail / CQ head
+MMIO writes per I/O side by side with the anchor-profile model and the published series.
+${CROSSCHECK_IOS} measured I/Os per point, a few seconds in all. When QEMU cannot run, a line
+"QEMU cross-check skipped: <reason>" goes to stderr and the sweep still succeeds.
+
 Options:
   --quick            a small subset (one queue, random reads, QD 1 2 4 8 32 128); seconds
   --format F         text (default) | json | markdown
@@ -56,19 +67,25 @@ ${
 }
   --ios N            measured I/Os per row (default ${QUICK_IOS} with --quick, else ${FULL_IOS})
   --seed N           seed of the random LBAs (default 1)
+  --qemu             also run the QEMU cross-check (see above; QEMU from $NVME_HARNESS_QEMU
+                     or qemu-system-x86_64 on PATH)
   --quiet            no progress line on stderr (it is drawn only on a terminal anyway)
   -h, --help         this help
 
 The report always lists every cost constant used, with its source, and marks overrides. A
 driver model that cannot be loaded is skipped with a note (not a failure).
 
-Exit codes: 0 every row ran, 1 a row failed or --out could not be written, 2 usage error.
+Exit codes: 0 every row ran, 1 a row or a cross-check point failed or --out could not be
+written, 2 usage error. A skipped QEMU cross-check is not a failure.
 
 Examples:
   deno task sweep --quick
   deno task sweep --quick --format json | jq '.rows[] | {doorbell, qd, mmioWritesPerIo}'
   deno task sweep --out /tmp/sweep --format markdown
   deno task sweep --quick --cost mediaReadNs=80000 --cost mmioExitNs=2000
+  deno task sweep --quick --qemu --format markdown
+  deno task sweep --quick --qemu --format json | jq '.crossCheck.rows[] |
+      {qd, shadow, qemu: .qemu.doorbells.totalPerIo, model: .model.doorbells.totalPerIo}'
 `;
 
 /** Pulls every `--cost X` / `--cost=X` out of argv (repeatable), returning the rest. */
@@ -127,7 +144,7 @@ export async function runSweep(argv: readonly string[], io: CliIo): Promise<numb
 async function sweepCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { costs, rest } = extractCostFlags(argv);
   const args = parseFlags("sweep", rest, {
-    boolean: ["quick", "quiet"],
+    boolean: ["quick", "quiet", "qemu"],
     string: ["format", "out", "ios", "seed"],
   });
   if (args.help) {
@@ -157,11 +174,20 @@ async function sweepCommand(argv: readonly string[], io: CliIo): Promise<number>
     cost,
     ios,
     seed,
+    qemuCrossCheck: Boolean(args.qemu),
     onRow: progress.enabled
       ? (row, i, n) => progress.update(`[${i + 1}/${n}] ${row.series} QD${row.qd}`)
       : undefined,
+    onCrossCheckRow: progress.enabled
+      ? (row, i, n) =>
+        progress.update(
+          `[QEMU ${i + 1}/${n}] QD${row.qd} shadow ${row.shadow ? "on" : "off"}: ` +
+            `${row.qemu?.doorbells.totalPerIo.toFixed(2) ?? "-"} MMIO/IO`,
+        )
+      : undefined,
   });
   progress.clear();
+  if (result.crossCheck?.skipped) io.stderr(`${skippedNote(result.crossCheck.skipped)}\n`);
   io.stdout(render(result));
   let code = sweepSucceeded(result) ? 0 : 1;
   if (args.out !== undefined) {

@@ -1,5 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { COST_CONSTANTS } from "../bench/cost_model.ts";
+import { qemuAvailable } from "../platform/qtest/available.ts";
+import { QEMU_BINARY_ENV } from "../platform/qtest/options.ts";
 import { extractCostFlags, runSweep } from "./sweep_command.ts";
 
 // In-process runs of `sweep` through runSweep(), output captured through CliIo.
@@ -36,7 +38,17 @@ globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: tr
 Deno.test("sweep --help lists every flag and cost constant", async () => {
   const r = await sweep(["--help"]);
   assertEquals(r.code, 0);
-  for (const flag of ["--quick", "--format", "--out", "--cost", "--ios", "--seed", "Exit codes"]) {
+  const flags = [
+    "--quick",
+    "--format",
+    "--out",
+    "--cost",
+    "--ios",
+    "--seed",
+    "--qemu",
+    "Exit codes",
+  ];
+  for (const flag of flags) {
     assertStringIncludes(r.stdout, flag);
   }
   for (const c of COST_CONSTANTS) assertStringIncludes(r.stdout, c.name);
@@ -119,4 +131,45 @@ Deno.test("sweep --out into something that is not a directory: report still prin
   assertEquals(r.code, 1);
   assertStringIncludes(r.stdout, "# nvme-harness sweep");
   assertStringIncludes(r.stderr, `cannot write to ${file}`);
+});
+
+Deno.test("sweep --qemu without a usable QEMU: one stderr line, the report says so, exit 0", async () => {
+  const previous = Deno.env.get(QEMU_BINARY_ENV);
+  Deno.env.set(QEMU_BINARY_ENV, `${tmp}/no-such-qemu`);
+  try {
+    const r = await sweep(["--quick", "--ios", "20", "--qemu", "--format", "json"]);
+    assertEquals(r.code, 0, r.stderr);
+    const lines = r.stderr.trimEnd().split("\n");
+    assertEquals(lines.length, 1, r.stderr);
+    assertStringIncludes(lines[0], `QEMU cross-check skipped: ${tmp}/no-such-qemu not found`);
+    const json = JSON.parse(r.stdout);
+    assertStringIncludes(json.crossCheck.skipped, "not found");
+    assertEquals(json.crossCheck.rows, []);
+  } finally {
+    if (previous === undefined) Deno.env.delete(QEMU_BINARY_ENV);
+    else Deno.env.set(QEMU_BINARY_ENV, previous);
+  }
+});
+
+const qemu = qemuAvailable();
+if (!qemu.ok) console.warn(`sweep --qemu test skipped: ${qemu.reason}`);
+
+Deno.test({
+  name: `sweep --quick --qemu adds the QEMU cross-check section${
+    qemu.ok ? "" : ` [skipped: ${qemu.reason}]`
+  }`,
+  ignore: !qemu.ok,
+  async fn() {
+    const r = await sweep(["--quick", "--ios", "20", "--qemu", "--format", "markdown"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stderr, "", "no note when QEMU ran");
+    assertStringIncludes(r.stdout, "## QEMU cross-check: MMIO doorbell writes per I/O");
+    const lines = r.stdout.split("\n");
+    const start = lines.findIndex((l) => l.startsWith("| QD | shadow"));
+    assert(start > 0);
+    const body: string[] = [];
+    for (let i = start + 2; lines[i]?.startsWith("|"); i++) body.push(lines[i]);
+    assertEquals(body.length, 8, "QD 1 2 4 8, without and with shadow doorbells");
+    assertStringIncludes(body[0], "| 1 | off | 1.00 + 1.00 = 2.00 | 1.00 + 1.00 = 2.00 |");
+  },
 });
