@@ -3,7 +3,6 @@
 // prove each property can fail. Exit 0 all passed (every mutant killed), 1 a property failed (a
 // mutant survived, a replay file could not be written), 2 usage errors.
 
-import type { ControllerOptions } from "../controller/options.ts";
 import type { DriverFactory } from "../driver/model.ts";
 import { BUILTIN_DRIVERS, type ResolvedDriver, resolveDriver } from "../driver/registry.ts";
 import { FUZZ_MUTANTS, runMutant } from "../fuzz/mutants.ts";
@@ -14,15 +13,12 @@ import {
   UnknownPropertyError,
 } from "../fuzz/properties.ts";
 import type { FuzzProperty } from "../fuzz/property.ts";
-import {
-  readReplay,
-  ReplayFileError,
-  type ReplayRecord,
-  replayRecord,
-  saveReplay,
-} from "../fuzz/replay.ts";
-import { formatResult, propertyTable, seconds, summaryLine } from "../fuzz/report_text.ts";
-import { DEFAULT_RUNS, type PropertyResult, runProperty } from "../fuzz/runner.ts";
+import { readReplay, ReplayFileError, type ReplayRecord } from "../fuzz/replay.ts";
+import { formatResult, propertyTable, seconds } from "../fuzz/report_text.ts";
+import { crashedResult, fuzzJson } from "../fuzz/report_json.ts";
+import { runSession } from "../fuzz/session.ts";
+import { progressLine } from "./_progress.ts";
+import { DEFAULT_RUNS, runProperty } from "../fuzz/runner.ts";
 import { parseFlags, UsageError } from "./_args.ts";
 import { type CliIo, processIo } from "./_io.ts";
 import { eventLine, runIsolatedSession } from "../fuzz/isolated_run.ts";
@@ -46,7 +42,9 @@ Options:
                         ${
     Object.keys(BUILTIN_DRIVERS).join(" | ")
   } | ./module.ts exporting createDriver(host, options?)
-  --driver-options J  JSON object passed to the driver factory, e.g. '{"timeoutAction":"reset"}'
+  --driver-options J  JSON object passed to the driver factory, e.g. '{"timeoutAction":"reset"}';
+                      with none, hostile-device runs spdk with '{"timeoutAction":"reset"}' (see
+                      below)
   --property P        all (default) or a comma-separated list of property names (see --list)
   --runs N            generated cases per property (default: each property's own, see --list)
   --seed S            fast-check seed, an integer 0..2147483647 (default: random, printed first)
@@ -63,17 +61,36 @@ Options:
                       subprocess that may only read the harness and the module's directory, so
                       a crash or a hang of the module is reported as a failure of the property
                       that was running (the session goes on with the rest)
-  --hang-timeout SEC  isolated module: kill it after SEC seconds without finishing a property
+  --hang-timeout SEC  isolated module: kill it after SEC seconds without output (it reports
+                      progress about once a second between cases, so this bounds one case)
                       (default 600, or the --time-limit plus 60) and report a hang
-  --events            (internal) progress lines for the isolating parent process
+  --format F          text (default) or json: one JSON document on stdout with the seed, the
+                      driver, every property's result (status, runs, executions, elapsedMs as
+                      durationMs, commands, commandUnit, executionsPerSecond, commandsPerSecond,
+                      counterexample, replayFile) and the totals
+  --quiet             no progress line, no header and no PASS lines: only FAIL results and the
+                      closing lines (with --mutants: only mutants that survived)
+  --events            (internal) event lines for the isolating parent process
   --list              print the properties (name, default runs, section, invariant) and exit
   -h, --help          this help
 
 Output: the seed first ("seed 1234567"), then one line per property as it finishes,
-  PASS need-event  2000 runs  Base 2.1 §5.2.8  (0.6 s)
-  FAIL queue-wraparound  after 5 runs, shrunk 37 times  Base 2.1 §3.3.1  (1.7 s)
+  PASS need-event  20000 runs  9,500 runs/s  19,000 checks/s  Base 2.1 §5.2.8  (2.1 s)
+  FAIL queue-wraparound  after 5 runs, shrunk 37 times  410 execs/s  9,800 cmds/s  …  (1.7 s)
 with a failure's error, its shrunk counterexample as numbered steps and the replay command
-indented below, and a closing line "N passed, N failed".
+indented below, a line "N passed, N failed", and a totals line (runs, commands and checks, each
+with its rate). Rates are over wall-clock time, every case's bring-up (and any shrinking)
+included. cmds/s counts the NVMe commands a property issued through the driver (its bring-up
+commands are timed, not counted); checks/s counts oracle or register checks of the properties
+that issue no I/O (need-event, prp-builder, cc-csts). Each property's JSDoc defines its count.
+While a property runs, stderr shows "[3/8] prp-builder 1200/2000 runs" when it is a terminal.
+
+hostile-device and command timeouts: a dropped doorbell or an unknown CID loses a completion,
+which only a driver with a command timeout can end. SPDK leaves that to the application (driver
+default timeoutAction "none"), so when no --driver-options are given hostile-device runs spdk
+with '{"timeoutAction":"reset"}' (bdev_nvme's action_on_timeout). Pass options to run it as you
+configure it: '{"timeoutAction":"none"}' then fails with the lost completion, named as a
+consequence of that configuration.
 
 Exit codes: 0 every property passed (with --mutants: every mutant was killed), 1 a property
 failed (a mutant survived, or a replay file could not be written), 2 usage error.
@@ -85,6 +102,7 @@ Examples:
   deno task fuzz --driver spdk --driver-options '{"timeoutAction":"reset","timeoutNs":1e9}'
   deno task fuzz --replay fuzz-failures/queue-wraparound-seed42.json
   deno task fuzz --mutants
+  deno task fuzz --seed 1 --quiet --format json > fuzz-results.json
 `;
 
 function errorText(e: unknown): string {
@@ -131,56 +149,8 @@ async function loadDriver(spec: string): Promise<ResolvedDriver> {
 
 interface RunContext {
   readonly io: CliIo;
-  readonly driverSpec: string;
   readonly driver: ResolvedDriver;
-  readonly driverOptions: Readonly<Record<string, unknown>>;
-  readonly controller: Readonly<Partial<ControllerOptions>>;
-  readonly out: string;
-  /** Print event lines for an isolating parent instead of writing replay files. */
-  readonly events: boolean;
-}
-
-/** Saves a failure's replay file (or hands the record to the isolating parent). */
-function saveFailure(c: RunContext, r: PropertyResult, usesDriver: boolean): boolean {
-  const record = replayRecord(r, {
-    driver: usesDriver ? c.driverSpec : null,
-    driverOptions: c.driverOptions,
-    controller: c.controller,
-  });
-  if (!c.events) return saveReplay(c.out, record, c.io);
-  c.io.stdout(eventLine({ replay: record }));
-  return true;
-}
-
-function runAll(
-  c: RunContext,
-  props: readonly FuzzProperty[],
-  seed: number,
-  runs: number | undefined,
-  budgetMs: number | undefined,
-): number {
-  const started = performance.now();
-  let passed = 0, failed = 0, writeFailed = false;
-  props.forEach((p, i) => {
-    const left = budgetMs === undefined
-      ? undefined
-      : Math.max(1, (budgetMs - (performance.now() - started)) / (props.length - i));
-    if (c.events) c.io.stdout(eventLine({ start: p.name }));
-    const r = runProperty(p, {
-      driver: c.driver,
-      driverOptions: c.driverOptions,
-      controller: c.controller,
-    }, { seed, runs, timeLimitMs: left });
-    c.io.stdout(formatResult(r) + "\n");
-    if (r.status === "pass") passed++;
-    else {
-      failed++;
-      if (!saveFailure(c, r, p.usesDriver)) writeFailed = true;
-    }
-    if (c.events) c.io.stdout(eventLine({ done: { property: p.name, status: r.status } }));
-  });
-  if (!c.events) c.io.stdout(summaryLine(passed, failed) + "\n");
-  return failed > 0 || writeFailed ? 1 : 0;
+  readonly quiet: boolean;
 }
 
 function runMutants(c: RunContext, props: readonly FuzzProperty[], seed: number): number {
@@ -193,6 +163,7 @@ function runMutants(c: RunContext, props: readonly FuzzProperty[], seed: number)
     const r = runMutant(m, c.driver, { seed });
     const killed = r.status === "fail";
     if (!killed) survived++;
+    if (killed && c.quiet) continue;
     c.io.stdout(
       `${killed ? "KILLED" : "ALIVE "} ${m.id.padEnd(w)}  by ${m.killedBy}  ` +
         (killed
@@ -241,9 +212,23 @@ async function replay(
   }, { seed: record.seed, path: record.path, replayPath: record.replayPath ?? undefined });
   io.stdout(formatResult(r) + "\n");
   if (r.status === "pass") io.stdout("the recorded failure no longer reproduces\n");
-  if (events) io.stdout(eventLine({ done: { property: prop.name, status: r.status } }));
+  if (events) {
+    io.stdout(eventLine({ done: { property: prop.name, status: r.status, result: r } }));
+  }
   return r.status === "pass" ? 0 : 1;
 }
+
+/** `--format`: text (default) or json. */
+function parseFormat(value: unknown): "text" | "json" {
+  const f = value === undefined ? "text" : String(value);
+  if (f !== "text" && f !== "json") {
+    throw new UsageError(`fuzz: --format must be text or json, got "${f}"`);
+  }
+  return f;
+}
+
+/** Exit code of a usage error. */
+const USAGE_EXIT = 2;
 
 /** A `--driver` value naming a module file rather than a built-in driver. */
 function isModulePath(spec: string): boolean {
@@ -257,9 +242,18 @@ const DEFAULT_SILENCE_MS = 600_000;
 /** Extra silence allowed past a time limit's share (shrinking and start-up). */
 const SILENCE_MARGIN_MS = 60_000;
 
+/** How an isolated session shows itself. */
+interface IsolatedView {
+  readonly io: CliIo;
+  readonly quiet: boolean;
+  readonly format: "text" | "json";
+  /** For the JSON document: the driver as given, its options and the seed. */
+  readonly json?: { driver: string; driverOptions: Record<string, unknown>; seed: number };
+}
+
 /** Runs a driver module's session in a subprocess (fuzz/isolated_run.ts). */
-function isolated(
-  io: CliIo,
+async function isolated(
+  view: IsolatedView,
   header: string,
   out: string,
   properties: readonly string[],
@@ -267,28 +261,41 @@ function isolated(
   childArgs: (remaining: readonly string[]) => string[],
   silenceLimitMs: number,
 ): Promise<number> {
-  return runIsolatedSession({
-    io,
-    header,
+  const s = await runIsolatedSession({
+    io: view.io,
+    header: view.quiet ? "" : header,
     out,
     properties,
     readPaths: [HARNESS_ROOT, ...extraRead],
     silenceLimitMs,
+    format: view.format,
+    progressLine: progressLine(view.io, view.quiet),
     childArgs: (remaining) => [
       `--config=${HARNESS_ROOT}deno.json`,
       fileURLToPath(import.meta.url),
       "--in-process",
       "--events",
+      ...(view.quiet ? ["--quiet"] : []),
       ...childArgs(remaining),
     ],
   });
+  if (view.json !== undefined && s.exitCode !== USAGE_EXIT) {
+    const { seed } = view.json;
+    const results = s.ended.map((e) => ({
+      ...(e.result ?? crashedResult(e.property, seed, e.crash ?? "no result reported")),
+      replayFile: e.replayFile,
+    }));
+    view.io.stdout(JSON.stringify(fuzzJson({ ...view.json, results }), null, 2) + "\n");
+  }
+  return s.exitCode;
 }
 
 /** Runs `fuzz`; resolves to the exit code (output goes through `io`) or to text for stdout. */
 export async function runFuzz(argv: readonly string[], io: CliIo): Promise<number | string> {
   const args = parseFlags("fuzz", argv, {
-    boolean: ["list", "mutants", "in-process", "events"],
+    boolean: ["list", "mutants", "in-process", "events", "quiet"],
     string: [
+      "format",
       "driver",
       "driver-options",
       "property",
@@ -312,6 +319,12 @@ export async function runFuzz(argv: readonly string[], io: CliIo): Promise<numbe
   const events = Boolean(args.events);
   const isolate = (spec: string) => !args["in-process"] && !args.mutants && isModulePath(spec);
   const out = String(args.out ?? DEFAULT_OUT_DIR);
+  const quiet = Boolean(args.quiet);
+  const format = parseFormat(args.format);
+  if (format === "json" && (args.replay !== undefined || args.mutants || events)) {
+    throw new UsageError("fuzz: --format json is for a fuzz run, not --replay or --mutants");
+  }
+  const view: IsolatedView = { io, quiet, format };
   const hangMs = args["hang-timeout"] === undefined
     ? undefined
     : parseInteger("hang-timeout", args["hang-timeout"], 1, 7 * 24 * 3600) * 1000;
@@ -327,7 +340,7 @@ export async function runFuzz(argv: readonly string[], io: CliIo): Promise<numbe
     if (!isolate(spec)) return await replay(io, record, spec, events);
     const module = absolute(spec);
     return await isolated(
-      io,
+      view,
       "",
       out,
       [record.property],
@@ -365,7 +378,10 @@ export async function runFuzz(argv: readonly string[], io: CliIo): Promise<numbe
     const silence = hangMs ??
       (budgetMs === undefined ? DEFAULT_SILENCE_MS : budgetMs + SILENCE_MARGIN_MS);
     return await isolated(
-      io,
+      {
+        ...view,
+        json: format === "json" ? { driver: driverSpec, driverOptions, seed } : undefined,
+      },
       header,
       out,
       props.map((p) => p.name),
@@ -392,27 +408,34 @@ export async function runFuzz(argv: readonly string[], io: CliIo): Promise<numbe
       silence,
     );
   }
-  const c: RunContext = {
-    io,
-    driverSpec,
-    driver: await loadDriver(driverSpec),
-    driverOptions,
-    controller: {},
-    out,
-    events,
-  };
+  const driver = await loadDriver(driverSpec);
   if (args.mutants) {
     // A fixed default seed: the mutant table is a reproducible proof, not a random sample.
     const mutantSeed = args.seed === undefined ? DEFAULT_MUTANT_SEED : seed;
     io.stdout(`nvme-harness fuzz --mutants: driver ${driverSpec}, seed ${mutantSeed}\n`);
-    return runMutants(c, props, mutantSeed);
+    return runMutants({ io, driver, quiet }, props, mutantSeed);
   }
-  if (!events) {
+  if (!events && !quiet && format === "text") {
     io.stdout(
       `nvme-harness fuzz: driver ${driverSpec}, seed ${seed} (reproduce with --seed ${seed})\n`,
     );
   }
-  return runAll(c, props, seed, runs, budgetMs);
+  return runSession(
+    {
+      io,
+      progressLine: progressLine(io, quiet || events),
+      driverSpec,
+      driver,
+      driverOptions,
+      controller: {},
+      out,
+      events,
+      quiet,
+      format,
+    },
+    props,
+    { seed, runs, budgetMs },
+  );
 }
 
 // The isolated child (`--in-process --events`) runs this file directly.

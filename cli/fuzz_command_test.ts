@@ -108,8 +108,12 @@ Deno.test("fuzz: passing properties print the seed, one line each, and exit 0", 
   const r = await fuzz(["--property", "need-event,prp-builder", "--runs", "20", "--seed", "9"]);
   assertEquals(r.code, 0, r.stdout);
   assertStringIncludes(r.stdout, "seed 9 (reproduce with --seed 9)");
-  assertMatch(r.stdout, /^PASS need-event {2}20 runs {2}Base 2\.1 §5\.2\.8/m);
-  assertStringIncludes(r.stdout, "2 passed, 0 failed");
+  assertMatch(
+    r.stdout,
+    /^PASS need-event {2}20 runs {2}[\d,]+ runs\/s {2}[\d,]+ checks\/s {2}Base 2\.1 §5\.2\.8/m,
+  );
+  assertStringIncludes(r.stdout, "2 passed, 0 failed\ntotals: 40 runs in ");
+  assertStringIncludes(r.stdout, "60 checks in "); // need-event 2 per case, prp-builder 1
   const random = await fuzz(["--property", "need-event", "--runs", "5"]);
   assertMatch(random.stdout, /seed \d+ \(reproduce with --seed \d+\)/);
 });
@@ -223,4 +227,106 @@ Deno.test("fuzz: a module that does not export createDriver is a usage error", a
   assertEquals(r.code, 2);
   assertEquals(r.stdout, "");
   assertStringIncludes(r.stderr, "does not export createDriver");
+});
+
+/** Runs fuzz with stderr as a terminal or not, capturing both streams. */
+async function fuzzOn(terminal: boolean, args: readonly string[]): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runFuzz(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    stderrIsTerminal: terminal,
+  });
+  return { code, stdout, stderr };
+}
+
+const PROGRESS_ARGS = ["--property", "need-event,data-integrity", "--runs", "3", "--seed", "5"];
+
+Deno.test("fuzz: the progress line is drawn on a terminal, erased, and never on stdout", async () => {
+  const r = await fuzzOn(true, PROGRESS_ARGS);
+  assertEquals(r.code, 0, r.stdout);
+  assertStringIncludes(r.stderr, "[1/2] need-event 0/3 runs");
+  assertStringIncludes(r.stderr, "[2/2] data-integrity");
+  assert(r.stderr.endsWith("\r\x1b[K"), "erased at the end");
+  assert(!r.stdout.includes("\r") && !r.stdout.includes("[1/2]"));
+});
+
+Deno.test("fuzz: no progress line when stderr is not a terminal, or with --quiet", async () => {
+  const piped = await fuzzOn(false, PROGRESS_ARGS);
+  assertEquals([piped.code, piped.stderr], [0, ""]);
+  const quiet = await fuzzOn(true, [...PROGRESS_ARGS, "--quiet"]);
+  assertEquals([quiet.code, quiet.stderr], [0, ""]);
+  // Quiet: no header and no PASS lines, only the closing lines.
+  const lines = quiet.stdout.trimEnd().split("\n");
+  assertEquals(lines.length, 2, quiet.stdout);
+  assertEquals(lines[0], "2 passed, 0 failed");
+  assertMatch(lines[1], /^totals: 6 runs in .*; \d+ commands in .*; 6 checks in /);
+});
+
+Deno.test("fuzz --quiet still prints a failure", async () => {
+  const r = await fuzz([
+    "--driver",
+    BUGGY_DRIVER,
+    "--in-process",
+    "--property",
+    "need-event,queue-wraparound",
+    "--runs",
+    "20",
+    "--seed",
+    "4",
+    "--out",
+    `${tmp}/quiet`,
+    "--quiet",
+  ]);
+  assertEquals(r.code, 1);
+  assert(!r.stdout.includes("PASS"), r.stdout);
+  assertMatch(r.stdout, /^FAIL queue-wraparound /m);
+  assertStringIncludes(r.stdout, "1 passed, 1 failed");
+});
+
+Deno.test("fuzz --format json: one document with seed, results, speed and totals", async () => {
+  const r = await fuzz([...PROGRESS_ARGS, "--format", "json"]);
+  assertEquals(r.code, 0);
+  const doc = JSON.parse(r.stdout);
+  assertEquals([doc.format, doc.driver, doc.seed], ["nvme-harness-fuzz-results/1", "linux", 5]);
+  assertEquals(doc.results.map((x: { property: string }) => x.property), [
+    "need-event",
+    "data-integrity",
+  ]);
+  const [ne, di] = doc.results;
+  assertEquals([ne.status, ne.runs, ne.executions, ne.commands, ne.commandUnit], [
+    "pass",
+    3,
+    3,
+    6,
+    "checks",
+  ]);
+  assert(di.commands > 0 && di.commandUnit === "commands" && di.durationMs >= 0);
+  assertEquals([doc.totals.passed, doc.totals.failed, doc.totals.checks], [2, 0, 6]);
+  assertEquals(doc.totals.commands, di.commands);
+  await assertRejects(() => fuzz(["--format", "xml"]), UsageError, "text or json");
+  await assertRejects(() => fuzz(["--mutants", "--format", "json"]), UsageError, "fuzz run");
+});
+
+Deno.test("fuzz --format json through an isolated module: results carried from the child", async () => {
+  const r = await fuzz([
+    "--driver",
+    CRASHING_DRIVER,
+    "--property",
+    "queue-wraparound,need-event",
+    "--runs",
+    "10",
+    "--seed",
+    "2",
+    "--format",
+    "json",
+  ]);
+  assertEquals(r.code, 1);
+  const doc = JSON.parse(r.stdout);
+  const [qw, ne] = doc.results;
+  assertEquals([qw.property, qw.status, qw.executions], ["queue-wraparound", "fail", 0]);
+  assertStringIncludes(qw.error, "process ended (exit code 3)");
+  assertEquals([ne.property, ne.status, ne.runs, ne.commands], ["need-event", "pass", 10, 20]);
+  assertEquals([doc.totals.passed, doc.totals.failed], [1, 1]);
 });

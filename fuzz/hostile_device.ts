@@ -195,12 +195,13 @@ export class HostileDevice implements NvmeFunction {
   }
 
   /**
-   * A DMA write from the controller: CQE halves are rewritten here; a fatal device writes
-   * nothing. Returns false to swallow the write (reported to the controller as done).
+   * A DMA write from the controller: a CQE — posted whole, or as its first 14 bytes and then the
+   * status word — is rewritten here; a fatal device writes nothing. Returns false to swallow the
+   * write (reported to the controller as done).
    */
   interceptDmaWrite(addr: number, src: Uint8Array, off: number, len: number): boolean {
     if (this.fatal) return false;
-    if (len === CQE_STATUS && this.#ioCqSlot(addr)) {
+    if ((len === CQE_STATUS || len === CQE_SIZE) && this.#ioCqSlot(addr)) {
       const n = this.#cqes++;
       const act = this.#take(n, "unknown-cid", "error-status", "cfs");
       if (!act) return true;
@@ -225,21 +226,28 @@ export class HostileDevice implements NvmeFunction {
         `I/O completion #${n} (SQ ${sqid} CID ${cid}): status 0x${act.status.toString(16)}` +
           (act.dnr ? " with DNR" : ""),
       );
-      this.#statusFor = { addr: addr + CQE_STATUS, status: act.status, dnr: act.dnr };
       if (act.dnr) {
         const key = `${sqid}:${cid}`;
         this.dnrErrors.set(key, (this.dnrErrors.get(key) ?? 0) + 1);
       }
+      const status = { addr: addr + CQE_STATUS, status: act.status, dnr: act.dnr };
+      if (len === CQE_SIZE) this.#rewriteStatus(status, src, off + CQE_STATUS);
+      else this.#statusFor = status;
       return true;
     }
     if (this.#statusFor && addr === this.#statusFor.addr && len === 2) {
-      const phase = src[off] & STATUS_PHASE;
-      const word = (this.#statusFor.status << 1) | phase | (this.#statusFor.dnr ? STATUS_DNR : 0);
+      const status = this.#statusFor;
       this.#statusFor = null;
-      src[off] = word & 0xff;
-      src[off + 1] = word >>> 8;
+      this.#rewriteStatus(status, src, off);
     }
     return true;
+  }
+
+  /** Replaces the status word at `src[at]` by `s`, keeping its phase tag. */
+  #rewriteStatus(s: { status: number; dnr: boolean }, src: Uint8Array, at: number): void {
+    const word = (s.status << 1) | (src[at] & STATUS_PHASE) | (s.dnr ? STATUS_DNR : 0);
+    src[at] = word & 0xff;
+    src[at + 1] = word >>> 8;
   }
 
   /** A CID not outstanding on SQ `sqid` and different from `cid`. */

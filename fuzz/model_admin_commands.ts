@@ -24,6 +24,7 @@ import { check } from "./property.ts";
 import {
   completedOk,
   freeQueue,
+  issued,
   type Model,
   type ModelCommand,
   noFindings,
@@ -174,6 +175,7 @@ export class GetQueuesCmd implements ModelCommand {
     return true;
   }
   run(m: Model, r: Real): void {
+    issued(r, 1);
     const c = r.disk.exec({
       admin: true,
       opcode: AdminOpcode.GET_FEATURES,
@@ -196,6 +198,7 @@ export class IdentifyCmd implements ModelCommand {
   }
   run(_m: Model, r: Real): void {
     const buf = r.sim.host.allocate(IDENTIFY_DATA_SIZE, PAGE);
+    issued(r, 1);
     const c = r.disk.exec({
       admin: true,
       opcode: AdminOpcode.IDENTIFY,

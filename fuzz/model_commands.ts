@@ -16,6 +16,10 @@
  * After every command the controller must have recorded no host-obligation finding. A
  * counterexample reads as the list of commands (fast-check prints each command's `toString`).
  *
+ * Speed unit: commands — the NVMe commands the sequence issues (one per Write, Read, Write
+ * Zeroes, Deallocate, Flush, Get Features and Identify; Create CQ then SQ; Delete SQ then CQ;
+ * none for a reset) plus the Get Features probe of each setup; bring-up commands are not counted.
+ *
  * @example
  * ```ts
  * import { modelCommandsProperty } from "./model_commands.ts";
@@ -43,8 +47,21 @@ import {
   MODEL_MQES,
   NSQA_MASK,
 } from "./model_admin_commands.ts";
-import { freeQueue, type Model, type ModelCommand, noFindings, type Real } from "./model_state.ts";
-import { check, type FuzzProperty, type PropertyContext, requireDriver } from "./property.ts";
+import {
+  freeQueue,
+  issued,
+  type Model,
+  type ModelCommand,
+  noFindings,
+  type Real,
+} from "./model_state.ts";
+import {
+  check,
+  CommandTally,
+  type FuzzProperty,
+  type PropertyContext,
+  requireDriver,
+} from "./property.ts";
 import { bootSim, controllerOptions } from "./sim.ts";
 import { seed32 } from "./arbitraries.ts";
 
@@ -66,6 +83,7 @@ class WriteCmd implements ModelCommand {
     for (let i = 0; i < this.n; i++) {
       fillPattern(data.subarray(i * bs, (i + 1) * bs), this.lba + i, v, bs);
     }
+    issued(r, 1);
     r.disk.write(this.lba, data, { fua: this.fua });
     for (let i = 0; i < this.n; i++) m.blocks.set(this.lba + i, v);
     noFindings(r, this.toString());
@@ -82,6 +100,7 @@ class ReadCmd implements ModelCommand {
   }
   run(m: Model, r: Real): void {
     const bs = r.disk.blockSize;
+    issued(r, 1);
     const data = r.disk.read(this.lba, this.n);
     const expect = new Uint8Array(bs);
     for (let i = 0; i < this.n; i++) {
@@ -106,6 +125,7 @@ class ZeroCmd implements ModelCommand {
     return true;
   }
   run(m: Model, r: Real): void {
+    issued(r, 1);
     if (this.deallocate) r.disk.deallocate(this.lba, this.n);
     else r.disk.writeZeroes(this.lba, this.n);
     for (let i = 0; i < this.n; i++) m.blocks.set(this.lba + i, 0);
@@ -121,6 +141,7 @@ class FlushCmd implements ModelCommand {
     return true;
   }
   run(_m: Model, r: Real): void {
+    issued(r, 1);
     r.disk.flush();
     noFindings(r, this.toString());
   }
@@ -176,6 +197,8 @@ function setup(ctx: PropertyContext, preemptionSeed: number | null): { model: Mo
   });
   const disk = new BlockDevice(sim.host, sim.driver);
   const info = sim.driver.info!;
+  const tally = ctx.tally ?? new CommandTally();
+  tally.commands++; // the probe below
   const probe = disk.exec({
     admin: true,
     opcode: AdminOpcode.GET_FEATURES,
@@ -198,6 +221,7 @@ function setup(ctx: PropertyContext, preemptionSeed: number | null): { model: Mo
       disk,
       identity: { sn: info.identify.sn, mn: info.identify.mn },
       queueMemory: new Map(),
+      tally,
     },
   };
 }

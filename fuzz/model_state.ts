@@ -17,7 +17,7 @@
 
 import type fc from "fast-check";
 import type { BlockDevice } from "../driver/block_device.ts";
-import { check } from "./property.ts";
+import { check, type CommandTally } from "./property.ts";
 import type { Sim } from "./sim.ts";
 
 /** The model: what the test expects of the system. */
@@ -44,6 +44,13 @@ export interface Real {
   readonly identity: { readonly sn: string; readonly mn: string };
   /** Memory of each created queue pair (CQ, SQ), by id. */
   readonly queueMemory: Map<number, readonly number[]>;
+  /** Where the commands the test issues are counted (the run's, or a private one). */
+  readonly tally: CommandTally;
+}
+
+/** Counts `n` NVMe commands the test issued (for the speed report). */
+export function issued(real: Real, n: number): void {
+  real.tally.commands += n;
 }
 
 /** A command of the model-based test. */
@@ -55,6 +62,7 @@ export function completedOk(
   what: string,
   cmd: Parameters<BlockDevice["exec"]>[0],
 ): number {
+  issued(real, 1);
   const c = real.disk.exec(cmd);
   check(c.hostError === null, `${what}: host error ${c.hostError}`);
   return c.status;

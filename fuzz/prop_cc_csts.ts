@@ -19,6 +19,9 @@
  *
  * The controller runs with CAP.TO = CRTO = 1 (500 ms) so that waits past the timeout stay short.
  *
+ * Speed unit: checks — each register operation applied (CSTS is checked after every one), plus
+ * the closing Write and Read.
+ *
  * @example
  * ```ts
  * import { ccCstsProperty } from "./prop_cc_csts.ts";
@@ -52,6 +55,7 @@ import { GuardedHostPort } from "./guarded_host.ts";
 import { IoTracker } from "./io_tracker.ts";
 import {
   check,
+  countCommands,
   type FuzzProperty,
   type PropertyContext,
   PropertyViolation,
@@ -70,6 +74,8 @@ const ADMIN_SETUP_ENTRIES = 16;
 /** Virtual time the driver phase may use. */
 const DRIVER_BUDGET_NS = 60e9;
 const DRAIN_BUDGET_NS = 5e9;
+/** The driver phase's Write and Read. */
+const CLOSING_COMMANDS = 2;
 
 /** One register operation. */
 export type RegisterOp =
@@ -327,7 +333,10 @@ export function runRegisterSequence(ctx: PropertyContext, ops: readonly Register
     shutdownRequested: false,
     shutdownAt: null,
   };
-  for (const op of ops) applyAndCheck(host, ctrl.options.nssrs, op, s, queues);
+  for (const op of ops) {
+    countCommands(ctx, 1);
+    applyAndCheck(host, ctrl.options.nssrs, op, s, queues);
+  }
   // From whatever state that left: the driver's bring-up must work, and break no host rule.
   machine.findings.clear();
   const guarded = new GuardedHostPort(host, { deadlineNs: host.now() + DRIVER_BUDGET_NS });
@@ -340,6 +349,7 @@ export function runRegisterSequence(ctx: PropertyContext, ops: readonly Register
     );
   }
   const io = new IoTracker(guarded, model);
+  countCommands(ctx, CLOSING_COMMANDS);
   io.submitWrite(1);
   io.drain(DRAIN_BUDGET_NS);
   io.submitRead(1);
@@ -362,6 +372,7 @@ export function ccCstsProperty(): FuzzProperty {
     section: "Base 2.1 §3.1.4.5, §3.1.4.6, §3.5, §3.6",
     usesDriver: true,
     defaultRuns: 1000,
+    commandUnit: "checks",
     property: (ctx) =>
       fc.property(
         fc.array(registerOp, { minLength: 1, maxLength: 20, size: "medium" }),

@@ -9,6 +9,10 @@
  * After a power loss the host "reboots": a new driver instance from the same factory brings the
  * controller up again (host memory survives, as on the machine).
  *
+ * Speed unit: commands — one per Write, Read, Write Zeroes, Dataset Management and Flush the case
+ * issues through the block device (resets, shutdowns and power losses are not commands; the
+ * bring-ups after them are timed, not counted).
+ *
  * @example
  * ```ts
  * import { dataIntegrityProperty } from "./prop_data_integrity.ts";
@@ -27,6 +31,7 @@ import { BlockDevice } from "../driver/block_device.ts";
 import type { DriverModel } from "../driver/model.ts";
 import { fillPattern } from "../driver/workload.ts";
 import {
+  countCommands,
   type FuzzProperty,
   type PropertyContext,
   PropertyViolation,
@@ -41,6 +46,12 @@ export const INTEGRITY_LBAS = 8;
 const MAX_BLOCKS = 4;
 /** Virtual time one case may use. */
 const CASE_BUDGET_NS = 120e9;
+/**
+ * CAP.MQES of the controller: queues of 16 entries. Commands here go one at a time, so a deep
+ * queue adds nothing but bring-up cost (a driver sets up request slots for every entry, on every
+ * bring-up after a shutdown or power loss too); a short one also wraps within a case.
+ */
+export const INTEGRITY_MQES = 15;
 
 /** One operation. */
 export type IntegrityOp =
@@ -72,6 +83,18 @@ export const integrityOp: fc.Arbitrary<IntegrityOp> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: "shutdown" as const }) },
   { weight: 2, arbitrary: fc.constant({ op: "power-loss" as const }) },
 );
+
+/** Which operations are one NVMe command (the rest act on the controller or the machine). */
+const ISSUES_COMMAND: Readonly<Record<IntegrityOp["op"], boolean>> = {
+  write: true,
+  read: true,
+  "write-zeroes": true,
+  deallocate: true,
+  flush: true,
+  reset: false,
+  shutdown: false,
+  "power-loss": false,
+};
 
 /** One operation in words. */
 export function integrityOpText(o: IntegrityOp): string {
@@ -116,7 +139,7 @@ export function runIntegrityCase(ctx: PropertyContext, ops: readonly IntegrityOp
   const sim: Sim = bootSim(driver, {
     guard: { deadlineNs: CASE_BUDGET_NS },
     driverOptions: ctx.driverOptions,
-    controller: controllerOptions({}, ctx.controller),
+    controller: controllerOptions({ mqes: INTEGRITY_MQES }, ctx.controller),
   });
   let model: DriverModel = sim.driver;
   let disk = new BlockDevice(sim.host, model);
@@ -129,6 +152,7 @@ export function runIntegrityCase(ctx: PropertyContext, ops: readonly IntegrityOp
   };
   for (const [i, o] of ops.entries()) {
     const step = `step ${i + 1} (${integrityOpText(o)})`;
+    if (ISSUES_COMMAND[o.op]) countCommands(ctx, 1);
     switch (o.op) {
       case "write": {
         const v = ++version;

@@ -16,6 +16,18 @@
  * (Base 2.1 §3.3.3.2 status field and DNR, §4.2.1 CID, §9 error recovery and CFS, §3.7.2
  * controller reset.)
  *
+ * Command timeouts: a dropped doorbell or an unknown CID loses a completion, and only a driver
+ * with a command timeout can end that command. SPDK leaves timeouts to the application (its
+ * driver default is `timeoutAction: "none"`), so a lost completion hangs it by design — a
+ * configuration, not a robustness bug. When the driver options are empty, this property therefore
+ * runs a built-in driver with the timeout handling its application would configure
+ * ({@linkcode HOSTILE_DRIVER_DEFAULTS}: SPDK with `timeoutAction: "reset"`, as bdev_nvme's
+ * `action_on_timeout`). Any explicit options are used as given: `{"timeoutAction":"none"}`
+ * checks SPDK without timeout handling, and the hang is then reported, with that cause named.
+ *
+ * Speed unit: commands — the Reads and Writes the driver accepted, plus the Write and Read after
+ * recovery.
+ *
  * @example
  * ```ts
  * import { hostileDeviceProperty } from "./prop_hostile_device.ts";
@@ -35,12 +47,13 @@ import { Status } from "../spec/status.ts";
 import { type HostileAction, HostileDevice } from "./hostile_device.ts";
 import { IoTracker } from "./io_tracker.ts";
 import {
+  countCommands,
   type FuzzProperty,
   type PropertyContext,
   PropertyViolation,
   requireDriver,
 } from "./property.ts";
-import { bootSim, controllerOptions } from "./sim.ts";
+import { bootSim, controllerOptions, type Sim } from "./sim.ts";
 
 /** Virtual time the drain may take: past every driver's timeout, abort and reset handling. */
 const DRAIN_BUDGET_NS = 180e9;
@@ -50,6 +63,8 @@ const CASE_BUDGET_NS = 3600e9;
 const BURST_GAP_NS = 50_000;
 /** Longest single wait while the queue depth is reached: past Linux's 30 s I/O timeout. */
 const FULL_WAIT_NS = 40e9;
+/** The Write and Read after recovery. */
+const RECOVERY_COMMANDS = 2;
 /** Error statuses the device may answer with (generic command status, NVM command set). */
 const ERROR_STATUSES = [
   Status.DATA_TRANSFER_ERROR,
@@ -102,6 +117,22 @@ export const hostileCase: fc.Arbitrary<HostileCase> = fc.record({
   queueDepth: fc.integer({ min: 1, max: 8 }),
 });
 
+/**
+ * Driver options this property uses for a built-in driver when the run gave none: the timeout
+ * handling an application of that driver configures (see the module notes).
+ */
+export const HOSTILE_DRIVER_DEFAULTS: Readonly<Record<string, Readonly<Record<string, unknown>>>> =
+  Object.freeze({ spdk: Object.freeze({ timeoutAction: "reset" }) });
+
+/** The driver options a case runs with: the context's, or the built-in driver's defaults. */
+export function hostileDriverOptions(
+  ctx: PropertyContext,
+): Readonly<Record<string, unknown>> {
+  const given = ctx.driverOptions ?? {};
+  if (Object.keys(given).length > 0 || ctx.driver === undefined) return given;
+  return HOSTILE_DRIVER_DEFAULTS[ctx.driver.name] ?? given;
+}
+
 /** Calls `f`; a DriverError means the driver declared the controller dead (true). */
 function declaredDead(f: () => void): boolean {
   try {
@@ -117,8 +148,9 @@ function declaredDead(f: () => void): boolean {
 export function runHostileCase(ctx: PropertyContext, c: HostileCase): void {
   const driver = requireDriver(ctx, "hostile-device");
   let hostile: HostileDevice | null = null;
+  const driverOptions = hostileDriverOptions(ctx);
   const sim = bootSim(driver, {
-    driverOptions: ctx.driverOptions,
+    driverOptions,
     guard: { deadlineNs: CASE_BUDGET_NS },
     controller: controllerOptions({ shadowDoorbells: c.shadowDoorbells }, ctx.controller),
     wrap: (ctrl) => (hostile = new HostileDevice(ctrl, c.actions)),
@@ -139,6 +171,53 @@ export function runHostileCase(ctx: PropertyContext, c: HostileCase): void {
     },
   });
   const context = () => `device did: ${device.fired.join("; ") || "nothing"}`;
+  let dead: boolean;
+  try {
+    dead = hostileIo(sim, io, c, context, driver.name, driverOptions);
+  } finally {
+    countCommands(ctx, io.submitted);
+  }
+  if (dead) return; // the driver gave up on the controller, having ended every command
+  // Recovery: a reset brings the (no longer hostile) device back, and I/O works again.
+  device.disarm();
+  if (declaredDead(() => sim.driver.reset())) return;
+  const after = new IoTracker(sim.host, sim.driver);
+  countCommands(ctx, RECOVERY_COMMANDS);
+  after.submitWrite(1000);
+  after.drain(DRAIN_BUDGET_NS);
+  after.submitRead(1000);
+  after.drain(DRAIN_BUDGET_NS);
+  try {
+    after.assertClean();
+  } catch (e) {
+    throw new PropertyViolation(`after recovery: ${(e as Error).message} (${context()})`);
+  }
+}
+
+/**
+ * A hint for a lost completion when a built-in driver runs without its command timeout handling
+ * (explicit options that set `timeoutAction: "none"` or leave it at that default).
+ */
+function noTimeoutHint(driver: string, options: Readonly<Record<string, unknown>>): string {
+  const defaults = HOSTILE_DRIVER_DEFAULTS[driver];
+  if (defaults === undefined || (options.timeoutAction ?? "none") !== "none") return "";
+  return ` — ${driver} runs with timeoutAction "none", so nothing ends a command whose ` +
+    `completion is lost: a finding about that configuration (its application would set ` +
+    `${JSON.stringify(defaults)})`;
+}
+
+/**
+ * The hostile phase: submits and drains; true when the driver declared the controller dead (a
+ * legal end once every command ended: there is nothing to recover then).
+ */
+function hostileIo(
+  sim: Sim,
+  io: IoTracker,
+  c: HostileCase,
+  context: () => string,
+  driverName: string,
+  driverOptions: Readonly<Record<string, unknown>>,
+): boolean {
   let lba = 0;
   const dead = declaredDead(() => {
     while (io.submitted < c.ios) {
@@ -152,7 +231,12 @@ export function runHostileCase(ctx: PropertyContext, c: HostileCase): void {
       sim.driver.wait(io.outstanding >= c.queueDepth ? FULL_WAIT_NS : BURST_GAP_NS);
       io.assertClean();
     }
-    io.drain(DRAIN_BUDGET_NS);
+    try {
+      io.drain(DRAIN_BUDGET_NS);
+    } catch (e) {
+      if (!(e instanceof PropertyViolation)) throw e;
+      throw new PropertyViolation(e.message + noTimeoutHint(driverName, driverOptions));
+    }
   });
   if (dead) {
     // The driver gave up on the controller: it must still have ended every command.
@@ -162,26 +246,14 @@ export function runHostileCase(ctx: PropertyContext, c: HostileCase): void {
       );
     }
     io.assertClean();
-    return;
+    return true;
   }
   try {
     io.assertClean();
   } catch (e) {
     throw new PropertyViolation(`${(e as Error).message} (${context()})`);
   }
-  // Recovery: a reset brings the (no longer hostile) device back, and I/O works again.
-  device.disarm();
-  if (declaredDead(() => sim.driver.reset())) return;
-  const after = new IoTracker(sim.host, sim.driver);
-  after.submitWrite(1000);
-  after.drain(DRAIN_BUDGET_NS);
-  after.submitRead(1000);
-  after.drain(DRAIN_BUDGET_NS);
-  try {
-    after.assertClean();
-  } catch (e) {
-    throw new PropertyViolation(`after recovery: ${(e as Error).message} (${context()})`);
-  }
+  return false;
 }
 
 function actionText(a: HostileAction): string {

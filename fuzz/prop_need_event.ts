@@ -12,6 +12,8 @@
  * The generator leans on the wrap: values near 0 and 65535, and windows, event indexes and new
  * values a few steps apart.
  *
+ * Speed unit: checks — each case counts 2, one per implementation compared with the oracle.
+ *
  * @example
  * ```ts
  * import { needEventProperty } from "./prop_need_event.ts";
@@ -25,11 +27,14 @@
 
 import fc from "fast-check";
 import { needEventLinux, needEventSpdk } from "../spec/doorbell.ts";
-import { check, type FuzzProperty } from "./property.ts";
+import { check, countCommands, type FuzzProperty } from "./property.ts";
 
 /** Doorbell values are 16 bits wide: the window wraps modulo 2^16. */
 const WRAP = 0x1_0000;
 const MASK = WRAP - 1;
+
+/** Implementations each case compares with the oracle (the speed report counts checks). */
+const IMPLEMENTATIONS = 2;
 
 /** A `need_event` implementation: (eventIdx, new, old) → ring the MMIO doorbell. */
 export type NeedEvent = (eventIdx: number, newValue: number, oldValue: number) => boolean;
@@ -91,8 +96,10 @@ export function needEventProperty(
     section: "Base 2.1 §5.2.8",
     usesDriver: false,
     defaultRuns: 20000,
-    property: () =>
+    commandUnit: "checks",
+    property: (ctx) =>
       fc.property(needEventTriple, ([ev, next, old]) => {
+        countCommands(ctx, IMPLEMENTATIONS);
         const at = `eventIdx=${ev} new=${next} old=${old}`;
         const linux = impl.linux(ev, next, old);
         const spdk = impl.spdk(ev, next, old);

@@ -8,6 +8,8 @@
  * no host-obligation finding. This is where EventIdx lost wake-ups show up (Base 2.1 §5.2.8;
  * §3.3.1 queues).
  *
+ * Speed unit: commands — the workload's commands that completed (`completed` of its result).
+ *
  * @example
  * ```ts
  * import { preemptionProperty } from "./prop_preemption.ts";
@@ -25,7 +27,13 @@ import fc from "fast-check";
 import type { EventIdxPolicy } from "../controller/options.ts";
 import type { PreemptionMode } from "../platform/preemption.ts";
 import { runWorkload } from "../driver/workload.ts";
-import { check, type FuzzProperty, type PropertyContext, requireDriver } from "./property.ts";
+import {
+  check,
+  countCommands,
+  type FuzzProperty,
+  type PropertyContext,
+  requireDriver,
+} from "./property.ts";
 import { bootSim, controllerOptions } from "./sim.ts";
 import { dwordOffset, eventIdxPolicy, queueMqes, seed32 } from "./arbitraries.ts";
 
@@ -111,6 +119,7 @@ export function runPreemptionCase(ctx: PropertyContext, c: PreemptionCase): void
     seed: c.workloadSeed,
     maxVirtualNs: WORKLOAD_BUDGET_NS,
   });
+  countCommands(ctx, r.completed);
   check(r.errors === 0, `${r.errors} commands failed: ${r.firstProblem}`);
   check(r.mismatches === 0, `${r.mismatches} reads returned wrong data: ${r.firstProblem}`);
   check(r.completed === c.ios, `${r.completed} of ${c.ios} commands completed`);

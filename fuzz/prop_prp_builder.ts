@@ -13,6 +13,9 @@
  *
  * The builder is a parameter so the mutant tests can hand in seeded-bug variants.
  *
+ * Speed unit: checks — each case counts 1: one data pointer built, then walked by the oracle and
+ * by the controller's walker.
+ *
  * @example
  * ```ts
  * import { prpBuilderProperty } from "./prop_prp_builder.ts";
@@ -40,7 +43,7 @@ import { Machine } from "../platform/machine.ts";
 import type { HostPort } from "../platform/ports.ts";
 import { Psdt, SQE_SIZE } from "../spec/sqe.ts";
 import { Status } from "../spec/status.ts";
-import { check, type FuzzProperty } from "./property.ts";
+import { check, countCommands, type FuzzProperty } from "./property.ts";
 import {
   decodePrp,
   decodeSgl,
@@ -237,7 +240,12 @@ export function prpBuilderProperty(factory: BuilderFactory = linuxBuilder): Fuzz
     section: "Base 2.1 §4.3, §4.4",
     usesDriver: false,
     defaultRuns: 2000,
-    property: () => fc.property(bufferCase, (c) => checkBuffer(factory, c)),
+    commandUnit: "checks",
+    property: (ctx) =>
+      fc.property(bufferCase, (c) => {
+        countCommands(ctx, 1);
+        checkBuffer(factory, c);
+      }),
     steps: ([c]) => {
       const b = c as BufferCase;
       return [

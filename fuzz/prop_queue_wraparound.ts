@@ -9,6 +9,9 @@
  * and nothing is left in flight (Base 2.1 §3.3.1 circular queues and phase tag, §3.3.1.5 full
  * queue, §4.2.1 completion queue entry).
  *
+ * Speed unit: commands — the Reads and Writes the driver accepted (`submit` returned true); the
+ * driver's own bring-up commands are not counted (their time is).
+ *
  * @example
  * ```ts
  * import { queueWraparoundProperty } from "./prop_queue_wraparound.ts";
@@ -25,8 +28,13 @@
 import fc from "fast-check";
 import type { EventIdxPolicy } from "../controller/options.ts";
 import { IoTracker } from "./io_tracker.ts";
-import { type FuzzProperty, type PropertyContext, requireDriver } from "./property.ts";
-import { bootSim, controllerOptions, type SimOptions } from "./sim.ts";
+import {
+  countCommands,
+  type FuzzProperty,
+  type PropertyContext,
+  requireDriver,
+} from "./property.ts";
+import { bootSim, controllerOptions, type Sim, type SimOptions } from "./sim.ts";
 import { eventIdxPolicy, queueMqes } from "./arbitraries.ts";
 
 /** Largest CAP.MQES generated (queues of up to 64 entries keep a case fast). */
@@ -128,6 +136,14 @@ export function runWrapCase(ctx: PropertyContext, c: WrapCase, extra: SimOptions
     ),
   });
   const io = new IoTracker(sim.host, sim.driver);
+  try {
+    wrapSteps(sim, io, c);
+  } finally {
+    countCommands(ctx, io.submitted);
+  }
+}
+
+function wrapSteps(sim: Sim, io: IoTracker, c: WrapCase): void {
   let nextLba = 0;
   let lastWritten = -1;
   for (const s of c.steps) {

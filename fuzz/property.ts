@@ -56,6 +56,40 @@ export interface PropertyContext {
   readonly runs: number;
   /** fast-check `replayPath` of a model-based (fc.commands) counterexample, when replaying. */
   readonly replayPath?: string;
+  /**
+   * Where the property adds up the commands (or checks) its cases execute, for the speed report;
+   * the runner passes one, a property built without it counts nothing.
+   */
+  readonly tally?: CommandTally;
+}
+
+/**
+ * What a property counts in {@linkcode CommandTally}: NVMe commands it issued through the driver
+ * or the host port, or — for properties that check pure functions or registers — checks.
+ */
+export type CommandUnit = "commands" | "checks";
+
+/**
+ * A running count of the commands a property's cases executed (every case, shrinking included).
+ * One number field, incremented in place: counting allocates nothing.
+ *
+ * @example
+ * ```ts
+ * import { CommandTally, countCommands } from "./property.ts";
+ * const tally = new CommandTally();
+ * countCommands({ seed: 1, runs: 1, tally }, 3);
+ * countCommands({ seed: 1, runs: 1 }, 5); // no tally: nothing counted
+ * if (tally.commands !== 3) throw new Error();
+ * ```
+ */
+export class CommandTally {
+  /** Commands (or checks) counted so far. */
+  commands = 0;
+}
+
+/** Adds `n` commands to the context's tally (a no-op without one). */
+export function countCommands(ctx: PropertyContext, n: number): void {
+  if (ctx.tally !== undefined) ctx.tally.commands += n;
 }
 
 /** A named invariant. */
@@ -70,6 +104,11 @@ export interface FuzzProperty {
   readonly usesDriver: boolean;
   /** Generated cases per run unless told otherwise (sized so a run takes seconds). */
   readonly defaultRuns?: number;
+  /**
+   * What the property counts with {@linkcode countCommands} (default `commands`); its JSDoc
+   * defines exactly which ones.
+   */
+  readonly commandUnit?: CommandUnit;
   /** Builds the fast-check property; its predicate throws on a violation. */
   property(ctx: PropertyContext): FastCheckProperty;
   /** Readable steps of a counterexample (default: fast-check's rendering of the values). */

@@ -9,7 +9,7 @@ import {
   replayRecord,
   writeReplay,
 } from "./replay.ts";
-import { replayPathOf, runProperty } from "./runner.ts";
+import { perSecond, replayPathOf, runProperty } from "./runner.ts";
 
 /** Fails for any number ≥ 10: fast-check must shrink to exactly 10. */
 const atLeastTen: FuzzProperty = {
@@ -78,4 +78,38 @@ Deno.test("replay files: written, read back, and bad ones rejected with a clear 
   assertThrows(() => parseReplay(bad, "x.json"), ReplayFileError, `"path"`);
   const pass = runProperty(belowTen, {}, { seed: 3, runs: 1 });
   assertThrows(() => replayRecord(pass, {}), ReplayFileError, "did not fail");
+});
+
+Deno.test("runner: a result carries executions, commands and rates; progress follows each run", async () => {
+  const { resolveDriver } = await import("../driver/registry.ts");
+  const { dataIntegrityProperty } = await import("./prop_data_integrity.ts");
+  const seen: number[] = [];
+  const r = runProperty(dataIntegrityProperty(), { driver: await resolveDriver("linux") }, {
+    seed: 8,
+    runs: 4,
+    onProgress: (p) => seen.push(p.executions),
+  });
+  assertEquals([r.status, r.runs, r.executions, r.commandUnit], ["pass", 4, 4, "commands"]);
+  assertEquals(seen, [1, 2, 3, 4]);
+  assert(r.commands > 0, "data-integrity issues commands");
+  assert(r.durationMs >= 0 && r.executionsPerSecond >= 0 && r.commandsPerSecond >= 0);
+  assertEquals(r.commandsPerSecond, perSecond(r.commands, r.durationMs));
+  assertEquals(perSecond(10, 0), 0);
+  assertEquals(perSecond(10, 500), 20);
+});
+
+Deno.test("runner: after a failure the executions are shrink attempts, and progress says so", () => {
+  let shrinking = 0;
+  const r = runProperty(atLeastTen, {}, {
+    seed: 3,
+    runs: 100,
+    onProgress: (p) => {
+      if (p.shrinking) shrinking++;
+    },
+  });
+  assertEquals(r.status, "fail");
+  // The failing case itself is the first report with `shrinking` set.
+  assertEquals(r.executions, r.runs + shrinking - 1);
+  assert(shrinking >= r.shrinks && r.shrinks > 0);
+  assertEquals([r.commands, r.commandUnit], [0, "commands"]);
 });
