@@ -24,6 +24,20 @@ export type TraceMeta = {
   side: TraceSide;
   /** PCI function index (0 for the first attached function). */
   fn: number;
+  /** Set on events read from QEMU's own trace log (the QEMU platform with tracing on). */
+  qemu?: QemuOrigin;
+};
+
+/** Where an event read from QEMU's trace log came from, and how QEMU printed it. */
+export type QemuOrigin = {
+  /** The thread id QEMU printed (its main thread = its pid), or null without timestamps. */
+  pid: number | null;
+  /** The full trace point name, e.g. `pci_nvme_io_cmd` ("" for a line that was not one). */
+  name: string;
+  /** The arguments exactly as QEMU printed them (QEMU's opcode names included). */
+  text: string;
+  /** QEMU's own wall-clock timestamp (µs since the epoch), or null without `-msg timestamp=on`. */
+  epochUs: number | null;
 };
 
 // ---------------------------------------------------------------- host

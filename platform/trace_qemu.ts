@@ -172,7 +172,7 @@ export interface QemuTraceOptions {
   readonly platform?: boolean;
   /** Prefix lines like QEMU's `-msg timestamp=on`: `<pid>@<sec>.<usec>:` from virtual time. */
   readonly timestamps?: boolean;
-  /** Thread id printed with timestamps (default 0). */
+  /** Thread id printed with timestamps (default 0; events from QEMU's log keep QEMU's). */
   readonly pid?: number;
 }
 
@@ -181,6 +181,7 @@ const US_PER_S = 1_000_000;
 
 /** The trace point name of an event: `pci_nvme_*`, `host_*` or `platform_*`. */
 export function qemuTraceName(event: TraceEvent): string {
+  if (event.qemu) return event.qemu.name;
   switch (event.side) {
     case "device":
       return event.type === "qemu_raw"
@@ -202,14 +203,18 @@ export function formatQemuTraceLine(
 ): string | null {
   if (event.side === "host" && options.host === false) return null;
   if (event.side === "platform" && options.platform === false) return null;
-  const args = (FORMATS[event.type] as Formatter<TraceEventType>)(event as never);
-  const name = qemuTraceName(event);
+  // An event read from QEMU's own log prints as QEMU printed it, under QEMU's thread id.
+  const q = event.qemu;
+  const args = q ? q.text : (FORMATS[event.type] as Formatter<TraceEventType>)(event as never);
+  const name = q ? q.name : qemuTraceName(event);
   let prefix = "";
   if (options.timestamps) {
     const us = Math.floor(event.t / NS_PER_US);
     const sec = Math.floor(us / US_PER_S);
-    prefix = `${options.pid ?? 0}@${sec}.${String(us - sec * US_PER_S).padStart(6, "0")}:`;
+    const pid = q?.pid ?? options.pid ?? 0;
+    prefix = `${pid}@${sec}.${String(us - sec * US_PER_S).padStart(6, "0")}:`;
   }
+  if (name === "") return `${prefix}${args}`;
   return args === "" ? `${prefix}${name}` : `${prefix}${name} ${args}`;
 }
 

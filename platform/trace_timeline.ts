@@ -2,7 +2,8 @@
  * A readable, aligned text timeline of a trace in virtual time: one line per event with the time
  * in microseconds, the side, the queue it concerns, and a short description — both sides of the
  * shared-memory protocol on one page (the SQE the driver wrote, the doorbell decision, the
- * controller fetching and completing, the interrupt, the CQE the driver consumed).
+ * controller fetching and completing, the interrupt, the CQE the driver consumed). Device events
+ * read from QEMU's own trace log (the QEMU platform) show `qemu` as their side.
  *
  * @example
  * ```ts
@@ -75,6 +76,11 @@ export function describeEvent(e: TraceEvent): string {
   }
 }
 
+/** The side column: `qemu` for device events read from QEMU's own trace log. */
+export function sideLabel(e: TraceEvent): string {
+  return e.qemu ? "qemu" : e.side;
+}
+
 /** Renders events as an aligned timeline (one line each, time-ordered as given). */
 export function renderTimeline(events: readonly TraceEvent[]): string {
   const lines = ["    time (µs)  side      queue  event"];
@@ -82,7 +88,7 @@ export function renderTimeline(events: readonly TraceEvent[]): string {
     const q = eventQueue(e);
     const time = (e.t / 1000).toFixed(3).padStart(13);
     lines.push(
-      `${time}  ${e.side.padEnd(8)}  ${(q === null ? "-" : `Q${q}`).padEnd(5)}  ${
+      `${time}  ${sideLabel(e).padEnd(8)}  ${(q === null ? "-" : `Q${q}`).padEnd(5)}  ${
         describeEvent(e)
       }`,
     );

@@ -76,9 +76,3 @@ export function checkConfig(
   }
   return false;
 }
-
-/** Splits a QEMU "log" trace line (`[pid@sec.usec:]pci_nvme_name args`) into name and text. */
-export function parseQemuTraceLine(line: string): { name: string; text: string } | null {
-  const m = /^(?:\d+@[\d.]+:)?(?:pci_nvme_)?(\S+)\s?(.*)$/.exec(line);
-  return m ? { name: m[1], text: m[2] } : null;
-}

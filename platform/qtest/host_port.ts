@@ -36,11 +36,12 @@ import {
 import { type HostPort, type InterruptMode, INTX_VECTOR, WAIT_TIMEOUT } from "../ports.ts";
 import { Trace, type TraceEmitterLike } from "../trace.ts";
 import type { DeviceTraceBody, HostTraceBody } from "../trace_events.ts";
-import { checkConfig, checkMmio, parseQemuTraceLine } from "./_access_checks.ts";
+import { checkConfig, checkMmio } from "./_access_checks.ts";
 import type { QtestClient } from "./client.ts";
 import { msixTag, QtestInterrupts } from "./interrupts.ts";
 import type { QtestPci } from "./pci.ts";
 import { sleepSyncMs } from "./process.ts";
+import { QemuTraceBridge } from "./qemu_trace_bridge.ts";
 
 const TWO_32 = 2 ** 32;
 /** Bulk memory moves at most this many bytes per qtest command. */
@@ -87,19 +88,22 @@ export class QtestHostPort implements HostPort {
   readonly traceHub: Trace;
   /** Host-side trace emitter. */
   readonly trace: TraceEmitterLike<HostTraceBody>;
-  /** Device-side emitter: QEMU's own trace lines arrive here as `qemu_raw` events. */
+  /** Device-side emitter (its `enabled` follows the hub). QEMU's own trace lines reach the hub
+   * through the bridge, typed and marked with `qemu` (see `qemu_trace_bridge.ts`). */
   readonly deviceTrace: TraceEmitterLike<DeviceTraceBody>;
   /** Host-side findings. */
   readonly findings: FindingsRegistry;
   /** Interrupt latches and INTx level. */
   readonly interrupts: QtestInterrupts;
-  /** QEMU trace lines source (empty unless the machine enabled QEMU tracing). */
-  qemuTraceLines: () => string[] = () => [];
+  /** QEMU trace lines source: new lines since its previous call (set by the machine when QEMU
+   * tracing is on). */
+  qemuTraceLines: () => readonly string[] = () => [];
   readonly #q: QtestClient;
   readonly #pci: QtestPci;
   readonly #layout: QtestLayout;
   readonly #allocator: RangeAllocator;
   readonly #t0 = performance.now();
+  readonly #bridge: QemuTraceBridge;
   #bar0: number;
 
   /** Binds the port to a started machine. */
@@ -116,7 +120,10 @@ export class QtestHostPort implements HostPort {
       },
     };
     this.traceHub = new Trace(clock);
-    this.trace = this.traceHub.emitter("host", 0);
+    // Wall-clock µs since the epoch at hub time 0, the origin QEMU's log timestamps map onto.
+    const epochUs = (performance.timeOrigin + t0) * 1_000;
+    this.#bridge = new QemuTraceBridge(this.traceHub, () => this.qemuTraceLines(), epochUs);
+    this.trace = this.#bridge.wrapHostEmitter(this.traceHub.emitter("host", 0));
     this.deviceTrace = this.traceHub.emitter("device", 0);
     this.findings = new FindingsRegistry(clock);
     this.interrupts = new QtestInterrupts(client, layout.msixWords, layout.msixWordCount);
@@ -137,18 +144,18 @@ export class QtestHostPort implements HostPort {
   /** 32-bit MMIO read (`readl`). */
   read32(offset: number): number {
     if (!this.#mmio(offset, 4, false)) return 0xffff_ffff;
-    return this.#q.read(this.#bar0 + offset, 4);
+    return this.#traced(this.#q.read(this.#bar0 + offset, 4));
   }
 
   /** 32-bit MMIO write (`writel`). */
   write32(offset: number, value: number): void {
-    if (this.#mmio(offset, 4, true)) this.#q.write(this.#bar0 + offset, 4, value);
+    if (this.#mmio(offset, 4, true)) this.#traced(this.#q.write(this.#bar0 + offset, 4, value));
   }
 
   /** 64-bit MMIO read (`readq`; QEMU's memory core splits it into two dwords, low first). */
   read64(offset: number): bigint {
     if (!this.#mmio(offset, 8, false)) return 0xffff_ffff_ffff_ffffn;
-    return this.#q.readq(this.#bar0 + offset);
+    return this.#traced(this.#q.readq(this.#bar0 + offset));
   }
 
   /** 64-bit MMIO write (`writeq`). */
@@ -156,18 +163,20 @@ export class QtestHostPort implements HostPort {
     if (typeof value === "number" && !(Number.isSafeInteger(value) && value >= 0)) {
       throw new InvalidArgumentError(`write64: ${value} must be an integer in 0..2^53`);
     }
-    if (this.#mmio(offset, 8, true)) this.#q.writeq(this.#bar0 + offset, value);
+    if (this.#mmio(offset, 8, true)) this.#traced(this.#q.writeq(this.#bar0 + offset, value));
   }
 
   /** MMIO read of 1, 2 or 4 bytes (`readb`/`readw`/`readl`). */
   mmioRead(offset: number, size: 1 | 2 | 4): number {
     if (!this.#mmio(offset, size, false)) return size === 4 ? 0xffff_ffff : (1 << (8 * size)) - 1;
-    return this.#q.read(this.#bar0 + offset, size);
+    return this.#traced(this.#q.read(this.#bar0 + offset, size));
   }
 
   /** MMIO write of 1, 2 or 4 bytes. */
   mmioWrite(offset: number, size: 1 | 2 | 4, value: number): void {
-    if (this.#mmio(offset, size, true)) this.#q.write(this.#bar0 + offset, size, value);
+    if (this.#mmio(offset, size, true)) {
+      this.#traced(this.#q.write(this.#bar0 + offset, size, value));
+    }
   }
 
   // ---------------------------------------------------------------- config
@@ -387,19 +396,26 @@ export class QtestHostPort implements HostPort {
     this.interrupts.intxLevel = false;
   }
 
+  /** Reads QEMU's trace lines written so far into the hub (while a sink is attached; otherwise
+   * they are skipped). Call it before attaching a sink so the sink sees only later lines. */
+  drainQemuTrace(): number {
+    return this.#bridge.drain();
+  }
+
   // ---------------------------------------------------------------- internals
 
-  /** One round trip that also latches MSI-X messages; forwards QEMU trace lines if tracing. */
+  /** After a BAR0 access: QEMU logged it before replying, so its lines go in now, in order. */
+  #traced<T>(value: T): T {
+    if (this.traceHub.enabled) this.#bridge.drain();
+    return value;
+  }
+
+  /** One round trip that also latches MSI-X messages, then reads QEMU's trace lines. */
   #pump(): void {
     this.interrupts.scan();
     this.counters.interruptsDelivered = this.interrupts.messages;
     this.counters.intxAssertions = this.interrupts.intxAssertions;
-    if (this.deviceTrace.enabled) {
-      for (const line of this.qemuTraceLines()) {
-        const e = parseQemuTraceLine(line);
-        if (e) this.deviceTrace.emit({ type: "qemu_raw", name: e.name, text: e.text });
-      }
-    }
+    this.#bridge.drain();
   }
 
   #mmio(offset: number, size: number, write: boolean): boolean {

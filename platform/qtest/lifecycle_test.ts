@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { qemuAvailable } from "./available.ts";
 import { QemuExitedError, QemuHangError, QemuStartError, QemuUnavailableError } from "./errors.ts";
-import { startQemu } from "./machine.ts";
+import { type QemuMachine, startQemu } from "./machine.ts";
 import { liveQemuCount } from "./process.ts";
 import { qemuTest, withQemu } from "./_test_helpers.ts";
 import { RawController } from "../../conformance/raw_host.ts";
@@ -28,9 +28,22 @@ Deno.test("qemuAvailable: a missing binary says how to install QEMU", () => {
 });
 
 qemuTest("lifecycle: close kills QEMU and leaves nothing on disk", async () => {
-  const before = leftovers().length;
-  const m = startQemu({ serial: "life" });
-  assertEquals(leftovers().length, before, "the temporary folder is unlinked once QEMU holds it");
+  // A private TMPDIR: other QEMU sessions on this machine (parallel runs) cannot change the count.
+  const saved = Deno.env.get("TMPDIR");
+  const tmp = Deno.makeTempDirSync({ prefix: "nvme-lifecycle-" });
+  Deno.env.set("TMPDIR", tmp);
+  let m: QemuMachine | undefined;
+  try {
+    m = startQemu({ serial: "life" });
+    assertEquals(leftovers(), [], "the temporary folder is unlinked once QEMU holds it");
+  } catch (e) {
+    m?.close();
+    throw e;
+  } finally {
+    if (saved === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", saved);
+    Deno.removeSync(tmp, { recursive: true });
+  }
   assertEquals(m.host.read32(0x08), 0x00010400, "VS of QEMU 7.2 is 1.4");
   m.close();
   m.close(); // idempotent

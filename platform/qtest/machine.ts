@@ -50,9 +50,13 @@ export interface QemuMachine {
   readonly exited: Promise<Deno.CommandStatus>;
   /** Everything QEMU wrote to stderr so far. */
   stderr(): string;
+  /** Every line QEMU's own trace wrote so far (empty unless `trace`/`qemuTrace` was given); after
+   * `close()`, every line it wrote. Parse them with `parseQemuLogLine` (`qemu_trace_log.ts`). */
+  readTrace(): string[];
   /** PCIe Function Level Reset through the PCI Express capability, then firmware setup again. */
   functionLevelReset(): void;
-  /** Kills QEMU (nothing is left on disk already). Idempotent. */
+  /** Forwards QEMU's last trace lines to the host's trace sinks, then kills QEMU. Nothing is left
+   * on disk except a trace file the caller named (`trace.file`). Idempotent. */
   close(): void;
 }
 
@@ -64,7 +68,17 @@ export function startQemu(options: QemuOptions = {}): QemuMachine {
   if (!available.ok) throw new QemuUnavailableError(available.reason);
   const t0 = performance.now();
   const proc = new QemuProcess(o);
-  const close = () => proc.kill();
+  let host: QtestHostPort | undefined;
+  const close = () => {
+    if (host !== undefined && !proc.killed) {
+      try {
+        host.drainQemuTrace();
+      } catch {
+        // a sink threw: still kill QEMU
+      }
+    }
+    proc.kill();
+  };
   try {
     const q = new QtestClient(proc, o.watchdogMs);
     // The first reply comes once QEMU reached its main loop (media open): allow the start time.
@@ -93,7 +107,7 @@ export function startQemu(options: QemuOptions = {}): QemuMachine {
     const msix = pci.findCapability(devfn, PciCapabilityId.MSIX);
     const control = msix === 0 ? 0 : pci.read(devfn, msix + MsixCapability.CONTROL, 2);
     const vectors = msix === 0 ? 0 : (control & MsixCapability.CONTROL_TABLE_SIZE) + 1;
-    const host = new QtestHostPort(q, pci, {
+    host = new QtestHostPort(q, pci, {
       devfn,
       bar0: BAR0_BASE,
       bar0Size,
@@ -106,19 +120,21 @@ export function startQemu(options: QemuOptions = {}): QemuMachine {
       intx,
     });
     host.qemuTraceLines = () => proc.traceLines();
+    const port = host;
     const startMs = performance.now() - t0;
     return {
-      host,
+      host: port,
       pid: proc.pid,
       startMs,
       exited: proc.status,
       stderr: () => proc.stderr(),
+      readTrace: () => proc.readTrace(),
       functionLevelReset() {
         if (!pci.functionLevelReset(devfn)) {
           throw new PlatformError("the NVMe function does not offer FLR (DEVCAP.FLR = 0)");
         }
         pci.applyFirmware(devfn, BAR0_BASE);
-        host.functionWasReset();
+        port.functionWasReset();
       },
       close,
     };

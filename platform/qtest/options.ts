@@ -59,9 +59,23 @@ export interface QemuOptions {
   readonly startTimeoutMs?: number;
   /** Longest wall-clock wait `waitForInterrupt(…, Infinity)` makes before it throws (60 s). */
   readonly maxWaitMs?: number;
-  /** QEMU trace events to enable (e.g. "pci_nvme_*"); their lines are emitted into the port's
-   * trace as `qemu_raw` device events beside the host's own (default: none). */
+  /** One QEMU trace event pattern (e.g. "pci_nvme_*"); same as `trace: { events: [pattern] }`.
+   * Kept for callers that predate {@linkcode QemuOptions.trace}. */
   readonly qemuTrace?: string;
+  /** QEMU's own tracing (default: off). Its lines reach the port's trace hub as device events,
+   * merged with the host's (see `qemu_trace_bridge.ts`), and `readTrace()` on the machine. */
+  readonly trace?: QemuTraceCapture;
+}
+
+/** What QEMU traces and where its log goes. */
+export interface QemuTraceCapture {
+  /** Trace event patterns (`-trace`), e.g. `["pci_nvme_*"]` or `["pci_nvme_io_cmd"]`. */
+  readonly events: readonly string[];
+  /** Log file (`-D`), kept after the run; default a temporary file, removed once QEMU started. */
+  readonly file?: string;
+  /** Prefix lines with QEMU's wall-clock time (`-msg timestamp=on`; default true): needed to
+   * place QEMU's events in time among the host's. */
+  readonly timestamps?: boolean;
 }
 
 /** Options with every default applied. */
@@ -86,6 +100,12 @@ export interface ResolvedQemuOptions {
   readonly maxWaitMs: number;
   /** See {@linkcode QemuOptions}; "" for none. */
   readonly qemuTrace: string;
+  /** Every trace event pattern (`qemuTrace` and `trace.events`); empty: no tracing. */
+  readonly traceEvents: readonly string[];
+  /** See {@linkcode QemuTraceCapture}; "" for a temporary file. */
+  readonly traceFile: string;
+  /** See {@linkcode QemuTraceCapture}. */
+  readonly traceTimestamps: boolean;
 }
 
 const GIB = 2 ** 30;
@@ -94,6 +114,8 @@ const MAX_MEMORY_MIB = 2048;
 /** Characters allowed in values spliced into QEMU's comma-separated option strings. */
 const SAFE_VALUE = /^[A-Za-z0-9_.:@+\-]*$/;
 const SAFE_NAME = /^[a-z][a-z0-9_.\-]*$/;
+/** A QEMU trace event name or glob pattern. */
+const TRACE_PATTERN = /^[A-Za-z0-9_*]+$/;
 
 function defaultBinary(): string {
   try {
@@ -156,8 +178,20 @@ export function resolveQemuOptions(o: QemuOptions = {}): ResolvedQemuOptions {
   }
   const deviceProperties = checkProperties(o.deviceProperties ?? {}, "device");
   const qemuTrace = o.qemuTrace ?? "";
-  if (!/^[A-Za-z0-9_*]*$/.test(qemuTrace)) {
+  if (!TRACE_PATTERN.test(qemuTrace) && qemuTrace !== "") {
     throw new InvalidArgumentError(`QEMU option qemuTrace "${qemuTrace}": one event pattern`);
+  }
+  const traceEvents = [...(qemuTrace === "" ? [] : [qemuTrace]), ...(o.trace?.events ?? [])];
+  for (const e of o.trace?.events ?? []) {
+    if (!TRACE_PATTERN.test(e)) {
+      throw new InvalidArgumentError(
+        `QEMU option trace.events "${e}": one event name or pattern of [A-Za-z0-9_*]`,
+      );
+    }
+  }
+  const traceFile = o.trace?.file ?? "";
+  if (traceFile.includes("\0") || traceFile.includes("\n")) {
+    throw new InvalidArgumentError("QEMU option trace.file: a path without NUL or newline");
   }
   return {
     binary: o.binary ?? defaultBinary(),
@@ -170,6 +204,9 @@ export function resolveQemuOptions(o: QemuOptions = {}): ResolvedQemuOptions {
     startTimeoutMs: positive("startTimeoutMs", o.startTimeoutMs ?? 15000),
     maxWaitMs: positive("maxWaitMs", o.maxWaitMs ?? 60000),
     qemuTrace,
+    traceEvents,
+    traceFile,
+    traceTimestamps: o.trace?.timestamps ?? true,
   };
 }
 
@@ -203,8 +240,11 @@ export function qemuArgs(o: ResolvedQemuOptions, paths: QemuPaths): string[] {
         `physical_block_size=${ns.blockSize}${propertyText(ns.properties)}`,
     );
   });
-  if (o.qemuTrace !== "" && paths.tracePath) {
-    args.push("-trace", o.qemuTrace, "-D", paths.tracePath);
+  if (o.traceEvents.length > 0 && paths.tracePath) {
+    for (const e of o.traceEvents) args.push("-trace", e);
+    args.push("-D", paths.tracePath);
+    // QEMU 7.2's log backend prints `<tid>@<sec>.<usec>:` only with this (verified on 7.2.22).
+    if (o.traceTimestamps) args.push("-msg", "timestamp=on");
   }
   return args;
 }

@@ -53,6 +53,27 @@ Deno.test("options: namespaces, device properties and QEMU tracing become argume
   ) assertEquals(all.includes(part), true, part);
 });
 
+Deno.test("options: trace capture: a -trace per pattern, the log file, QEMU's timestamps", () => {
+  const o = resolveQemuOptions({
+    qemuTrace: "pci_nvme_mmio_*",
+    trace: { events: ["pci_nvme_io_cmd", "pci_nvme_irq_*"], file: "/tmp/q.log" },
+  });
+  assertEquals(o.traceEvents, ["pci_nvme_mmio_*", "pci_nvme_io_cmd", "pci_nvme_irq_*"]);
+  assertEquals(o.traceFile, "/tmp/q.log");
+  const args = qemuArgs(o, { mediaPaths: [""], tracePath: o.traceFile }).join(" ");
+  assertEquals(
+    args.endsWith(
+      "-trace pci_nvme_mmio_* -trace pci_nvme_io_cmd -trace pci_nvme_irq_* -D /tmp/q.log " +
+        "-msg timestamp=on",
+    ),
+    true,
+    args,
+  );
+  const plain = resolveQemuOptions({ trace: { events: ["pci_nvme_*"], timestamps: false } });
+  assertEquals(qemuArgs(plain, { mediaPaths: [""], tracePath: "/t" }).includes("-msg"), false);
+  assertEquals(qemuArgs(resolveQemuOptions({}), { mediaPaths: [""] }).includes("-trace"), false);
+});
+
 Deno.test("options: values that would break QEMU's option syntax are refused", () => {
   for (
     const bad of [
@@ -65,6 +86,9 @@ Deno.test("options: values that would break QEMU's option syntax are refused", (
       { memoryMiB: 4096 },
       { watchdogMs: 0 },
       { qemuTrace: "a b" },
+      { trace: { events: ["pci_nvme_*,x"] } },
+      { trace: { events: [""] } },
+      { trace: { events: ["pci_nvme_*"], file: "a\nb" } },
     ]
   ) {
     assertThrows(

@@ -76,6 +76,12 @@ export class QemuProcess {
   readonly #child: Deno.ChildProcess;
   readonly #stderr: Deno.FsFile;
   readonly #trace: Deno.FsFile | null;
+  /** Every complete QEMU trace line read so far, a partial last line, and `traceLines`' cursor. */
+  readonly #traceLog: string[] = [];
+  #tracePartial = "";
+  #traceCursor = 0;
+  #traceClosed = false;
+  readonly #traceDecoder = new TextDecoder();
   #stderrText = "";
   #killed = false;
   #dirRemoved = false;
@@ -98,7 +104,10 @@ export class QemuProcess {
       const stderrPath = `${dir}/stderr.txt`;
       Deno.writeFileSync(stderrPath, new Uint8Array());
       this.#stderr = Deno.openSync(stderrPath, { read: true });
-      const tracePath = options.qemuTrace ? `${dir}/trace.txt` : undefined;
+      const tracePath = options.traceEvents.length === 0
+        ? undefined
+        : options.traceFile || `${dir}/trace.txt`;
+      // Created (or emptied) before QEMU opens it, so our read end starts at its first line.
       if (tracePath) Deno.writeFileSync(tracePath, new Uint8Array());
       this.#trace = tracePath ? Deno.openSync(tracePath, { read: true }) : null;
       const args = qemuArgs(options, { mediaPaths, tracePath });
@@ -161,15 +170,34 @@ export class QemuProcess {
     return this.#stderrText;
   }
 
-  /** New QEMU trace lines since the last call (empty without `qemuTrace`). */
+  /** New complete QEMU trace lines since the previous call (empty without tracing). */
   traceLines(): string[] {
-    if (this.#trace === null || this.#killed) return [];
+    this.#pullTrace();
+    const lines = this.#traceLog.slice(this.#traceCursor);
+    this.#traceCursor = this.#traceLog.length;
+    return lines;
+  }
+
+  /** Every QEMU trace line written so far (after {@linkcode kill}: every line QEMU wrote). */
+  readTrace(): string[] {
+    this.#pullTrace();
+    return [...this.#traceLog];
+  }
+
+  /** Appends what QEMU wrote since the last read. QEMU's log flushes each line (verified on
+   * 7.2.22: a line is readable as soon as the qtest reply of the access that caused it arrived);
+   * a read can still end inside a line, whose start waits in `#tracePartial`. */
+  #pullTrace(): void {
+    if (this.#trace === null || this.#traceClosed) return;
     const buf = new Uint8Array(65536);
     let text = "";
     for (let n = this.#trace.readSync(buf); n !== null && n > 0; n = this.#trace.readSync(buf)) {
-      text += new TextDecoder().decode(buf.subarray(0, n));
+      text += this.#traceDecoder.decode(buf.subarray(0, n), { stream: true });
     }
-    return text === "" ? [] : text.split("\n").filter((l) => l !== "");
+    if (text === "") return;
+    const parts = (this.#tracePartial + text).split("\n");
+    this.#tracePartial = parts.pop() ?? "";
+    for (const l of parts) if (l !== "") this.#traceLog.push(l);
   }
 
   /** True once {@linkcode kill} ran. */
@@ -197,6 +225,14 @@ export class QemuProcess {
     }
     this.watchdog?.release();
     if (this.#stderr !== undefined) this.stderr();
+    try {
+      this.#pullTrace();
+    } catch {
+      // unreadable: keep what was read
+    }
+    if (this.#tracePartial !== "") this.#traceLog.push(this.#tracePartial); // never dropped
+    this.#tracePartial = "";
+    this.#traceClosed = true;
     for (const f of [this.commands, this.replies, this.#stderr, this.#trace]) {
       try {
         f?.close();
