@@ -91,7 +91,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (!command) throw new UsageError(`unknown command "${name}"; try --help`);
     const out = await command.run(rest, io);
     if (typeof out === "number") return out;
-    if (out !== "") io.stdout(out + "\n");
+    if (out !== "") io.stdout(out.endsWith("\n") ? out : out + "\n");
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
