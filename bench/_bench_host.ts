@@ -2,7 +2,8 @@
  * A minimal, fast host loop for `deno bench` (not a driver, and separate from the test host): it
  * brings up one reference controller with raw register writes, creates one polled I/O queue pair
  * and then pushes commands through the in-process round trip as cheaply as a host can —
- * preallocated SQE images copied into the ring with one `memWrite`, completions polled by reading
+ * preallocated SQE images copied into the ring with one `memWriteWords` (16 aligned words, as a
+ * host CPU copies an SQE with wide stores), completions polled by reading
  * only the CQE dword that holds the CID and the status, doorbells rung once per batch.
  *
  * Every command must succeed: a non-zero status throws, so a bench never measures an error path.
@@ -19,7 +20,7 @@
  */
 
 import { Machine } from "../platform/machine.ts";
-import type { HostPort } from "../platform/ports.ts";
+import type { InProcessHostPort } from "../platform/host_port.ts";
 import { NvmeController } from "../controller/controller.ts";
 import type { ControllerOptions } from "../controller/options.ts";
 import { cqHeadDoorbell, sqTailDoorbell } from "../spec/doorbell.ts";
@@ -27,6 +28,9 @@ import { AdminOpcode, NvmOpcode } from "../spec/opcodes.ts";
 import { RegisterOffset as R } from "../spec/registers.ts";
 
 const SQE = 64;
+const SQE_WORDS = SQE / 4;
+/** SLBA's low dword (CDW10) as a word index of the SQE. */
+const SLBA_WORD = 10;
 const CQE = 16;
 const PAGE = 4096;
 const ADMIN_DEPTH = 8;
@@ -64,8 +68,8 @@ export class BenchRig {
   readonly machine: Machine;
   /** The controller. */
   readonly ctrl: NvmeController;
-  /** The host port. */
-  readonly host: HostPort;
+  /** The host port (in-process: SQEs go out as 16 words with `memWriteWords`). */
+  readonly host: InProcessHostPort;
   /** I/O queue entries. */
   readonly depth: number;
   /** Commands completed by the last {@linkcode run}. */
@@ -75,8 +79,8 @@ export class BenchRig {
   readonly #cq: number;
   readonly #sqDb: number;
   readonly #cqDb: number;
-  /** Per CID (= slot): a ready SQE image for each command kind. */
-  readonly #images: Record<BenchCommand, Uint8Array[]>;
+  /** Per CID (= slot): a ready SQE image (16 words) for each command kind. */
+  readonly #images: Record<BenchCommand, Uint32Array[]>;
   #tail = 0;
   #head = 0;
   #phase = 1;
@@ -140,7 +144,7 @@ export class BenchRig {
     // One 4 KiB buffer per slot, and the SQE images (CID = slot: unique among outstanding
     // commands as long as QD < depth).
     const buffers = host.allocate(this.depth * PAGE, PAGE);
-    const read: Uint8Array[] = [], flush: Uint8Array[] = [];
+    const read: Uint32Array[] = [], flush: Uint32Array[] = [];
     for (let slot = 0; slot < this.depth; slot++) {
       read.push(ioSqe(NvmOpcode.READ, buffers + slot * PAGE, 0, BLOCKS_4K - 1, slot));
       flush.push(ioSqe(NvmOpcode.FLUSH, 0, 0, 0, slot));
@@ -149,10 +153,9 @@ export class BenchRig {
 
     // Pre-write the span the reads cycle over, so they copy real data (4 KiB writes, QD1).
     const write = ioSqe(NvmOpcode.WRITE, buffers, 0, BLOCKS_4K - 1, 0);
-    const wv = new DataView(write.buffer);
     host.memFill(buffers, PAGE, 0x5a);
     for (let lba = 0; lba < READ_SPAN_BLOCKS; lba += BLOCKS_4K) {
-      wv.setUint32(40, lba, true);
+      write[SLBA_WORD] = lba;
       this.#submitImage(write);
       this.#ringSq();
       this.#waitOne();
@@ -215,18 +218,14 @@ export class BenchRig {
     this.completed = done;
   }
 
-  #setLba(img: Uint8Array): void {
+  #setLba(img: Uint32Array): void {
     // SLBA in CDW10/11; the span is small, so CDW11 stays 0.
-    const lba = this.#lba;
-    img[40] = lba & 0xff;
-    img[41] = (lba >>> 8) & 0xff;
-    img[42] = (lba >>> 16) & 0xff;
-    img[43] = lba >>> 24;
-    this.#lba = (lba + BLOCKS_4K) % READ_SPAN_BLOCKS;
+    img[SLBA_WORD] = this.#lba;
+    this.#lba = (this.#lba + BLOCKS_4K) % READ_SPAN_BLOCKS;
   }
 
-  #submitImage(img: Uint8Array): void {
-    this.host.memWrite(this.#sq + this.#tail * SQE, img);
+  #submitImage(img: Uint32Array): void {
+    this.host.memWriteWords(this.#sq + this.#tail * SQE, img, 0, SQE_WORDS);
     this.#tail = (this.#tail + 1) % this.depth;
   }
 
@@ -264,10 +263,14 @@ function adminSqe(opcode: number, prp1: number, cdw10: number, cdw11: number): U
   return b;
 }
 
-/** A 64-byte NVM SQE for namespace 1: PRP1, SLBA (CDW10/11), NLB 0's based (CDW12), CID. */
-function ioSqe(opcode: number, prp1: number, slba: number, nlb0: number, cid: number): Uint8Array {
-  const b = new Uint8Array(SQE);
-  const v = new DataView(b.buffer);
+/**
+ * A 64-byte NVM SQE for namespace 1 as 16 little-endian words: PRP1, SLBA (CDW10/11), NLB 0's
+ * based (CDW12), CID.
+ */
+function ioSqe(opcode: number, prp1: number, slba: number, nlb0: number, cid: number): Uint32Array {
+  const w = new Uint32Array(SQE_WORDS);
+  const b = new Uint8Array(w.buffer);
+  const v = new DataView(w.buffer);
   b[0] = opcode;
   v.setUint16(2, cid, true);
   v.setUint32(4, 1, true);
@@ -275,5 +278,5 @@ function ioSqe(opcode: number, prp1: number, slba: number, nlb0: number, cid: nu
   v.setUint32(28, Math.floor(prp1 / 2 ** 32), true);
   v.setUint32(40, slba, true);
   v.setUint32(48, nlb0, true);
-  return b;
+  return w;
 }

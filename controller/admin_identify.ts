@@ -99,7 +99,7 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
     oaes: bit(Oaes.NS_ATTR),
     cntrltype: CNTRLTYPE_IO,
     oacs,
-    acl: 3,
+    acl: o.acl,
     aerl: o.aerl,
     frmw: 0x03, // one slot, slot 1 read-only
     lpa,

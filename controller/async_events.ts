@@ -50,6 +50,17 @@ export class AsyncEvents {
     this.#requests.push(req);
   }
 
+  /**
+   * Removes an outstanding AER (Abort, Base 2.1 §5.1.1); false when it is not outstanding (it
+   * was already completed with an event).
+   */
+  removeRequest(req: Request): boolean {
+    const i = this.#requests.indexOf(req);
+    if (i < 0) return false;
+    this.#requests.splice(i, 1);
+    return true;
+  }
+
   /** Queues an event (duplicates of a queued type/info/lid are merged). */
   enqueue(type: number, info: number, lid: number): void {
     if (this.#events.some((e) => e.type === type && e.info === info && e.lid === lid)) return;

@@ -1,9 +1,10 @@
 /**
  * The reference NVMe controller: an {@linkcode NvmeFunction} that a {@linkcode Machine} attaches.
- * This file is the engine — MMIO dispatch, doorbells (MMIO and shadow), fetch under arbitration
- * with CQ back-pressure, completion posting and interrupts, and the CC/CSTS lifecycle. Commands
- * live in their own files (`admin_*.ts`, `nvm_*.ts`) and are looked up by opcode; arbitration,
- * interrupts and shadow doorbells are units of their own.
+ * This file is the top of the class chain — MMIO dispatch, the services command handlers use, and
+ * the hooks the queue engine calls into the command set. Below it: the lifecycle
+ * (controller_lifecycle.ts: CC/CSTS, resets, shutdown), fetch and completion (queue_engine.ts) and
+ * doorbells (doorbell_engine.ts). Commands live in their own files (`admin_*.ts`, `nvm_*.ts`) and
+ * are looked up by opcode; arbitration, interrupts and shadow doorbells are units of their own.
  *
  * Doorbells never run the controller inside the MMIO call: they schedule a pass over the queues
  * `doorbellLatencyNs` later, which is how batching and interrupt timing become visible.
@@ -20,7 +21,7 @@
  * @module
  */
 
-import { decodeDoorbell } from "../spec/doorbell.ts";
+import { DOORBELL_BASE } from "../spec/doorbell.ts";
 import { AsyncEventType, ErrorEvent, NoticeEvent } from "../spec/async_events.ts";
 import { Status } from "../spec/status.ts";
 import { LogPageId } from "../spec/log_page_ids.ts";
@@ -29,15 +30,14 @@ import { memoryPageSize } from "../spec/registers.ts";
 import { NvmOpcode } from "../spec/opcodes.ts";
 import { Psdt } from "../spec/sqe.ts";
 import { nvmeIdentity, type PciIdentity } from "../platform/identity.ts";
-import type { DevicePort, NvmeFunction, ResetKind } from "../platform/ports.ts";
-import type { EventHandle } from "../platform/scheduler.ts";
+import type { DevicePort, NvmeFunction } from "../platform/ports.ts";
 import { type ControllerOptions, resolveOptions } from "./options.ts";
-import { RegisterFile, type RegisterHooks } from "./register_file.ts";
+import { RegisterFile } from "./register_file.ts";
 import type { Request } from "./request.ts";
-import { DEVICE_RULES, HOST_RULES } from "./rules.ts";
+import { HOST_RULES } from "./rules.ts";
 import { mediaLatencyNs } from "./latency.ts";
 import { ADMIN_HANDLERS } from "./admin_handlers.ts";
-import { QueueEngine } from "./queue_engine.ts";
+import { ControllerLifecycle } from "./controller_lifecycle.ts";
 import { recordError } from "./admin_log_pages.ts";
 import { IO_HANDLERS } from "./io_handlers.ts";
 import { NvmSubsystem } from "./subsystem.ts";
@@ -45,21 +45,16 @@ import type { Namespace } from "./namespace.ts";
 import { ChangedNamespaceLog } from "./changed_ns_log.ts";
 import { DataTransfer } from "./data_transfer.ts";
 import { Thermal } from "./thermal.ts";
-import { KEEP_ALIVE_TIMEOUT_RULE, KeepAliveMonitor } from "./keep_alive.ts";
+import { KeepAliveMonitor } from "./keep_alive.ts";
 import { advertisedSgls } from "./admin_identify.ts";
 import { sglWalkerOptionsFromSgls } from "./sgl_walker.ts";
 
-const CSTS_RDY = 1 << 0;
-const CSTS_CFS = 1 << 1;
-const CSTS_SHST_MASK = 3 << 2;
-const CSTS_SHST_OCCURRING = 1 << 2;
-const CSTS_SHST_COMPLETE = 2 << 2;
-const CSTS_NSSRO = 1 << 4;
 const DNR = 1 << 14;
 /** CDW0 bits 15:14 (byte 1 bits 7:6): PSDT. */
 const PSDT_SHIFT = 6;
-const REGISTER_AREA_END = 0x1000;
-const FATAL_RULE = DEVICE_RULES.fatalStatus;
+const REGISTER_AREA_END = DOORBELL_BASE;
+/** A doorbell register is a dword; CAP.DSTRD spaces them `4 << DSTRD` bytes apart. */
+const DOORBELL_WIDTH = 4;
 /** MDTS = 0 means "no limit"; the bounce buffer is capped here. */
 const UNLIMITED_TRANSFER_BYTES = 32 * 1024 * 1024;
 /** AEC bit 8: Namespace Attribute Notices enabled. */
@@ -77,7 +72,7 @@ const MEDIA_OPCODES = new Set<number>([
 export type CommandHandler = (ctrl: NvmeController, req: Request) => number;
 
 /** The reference controller. */
-export class NvmeController extends QueueEngine implements NvmeFunction {
+export class NvmeController extends ControllerLifecycle implements NvmeFunction {
   /** PCI identity (QEMU-like IDs; DSTRD and vectors from the options). */
   readonly identity: PciIdentity;
   /** The NVM subsystem this controller belongs to (namespaces, media). */
@@ -94,7 +89,7 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   readonly thermal: Thermal = new Thermal();
   /** The Keep Alive Timer (keep_alive.ts; runs only when KAS ≠ 0 and the host set KATO). */
   readonly keepAlive: KeepAliveMonitor = new KeepAliveMonitor((kato) =>
-    this.#keepAliveExpired(kato)
+    this.keepAliveExpired(kato)
   );
 
   #page = new Uint8Array(4096);
@@ -103,14 +98,10 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   #ioView = new Uint8Array(0);
   /** MDTS in bytes, fixed by the options: computed once, not per command. */
   readonly #maxTransfer: number;
+  /** The latency model adds no media time (the default): skip the per-command lookup. */
+  readonly #noMediaLatency: boolean;
   /** CAP.DSTRD as the doorbell decoder uses it (0 under the `doorbell-stride-ignored` mutant). */
   readonly #doorbellStride: number;
-  #hooks: RegisterHooks;
-  #readyTimer: EventHandle | null = null;
-  #resetTimer: EventHandle | null = null;
-  #shutdownTimer: EventHandle | null = null;
-  /** A shutdown was requested in the CC write that cleared EN: the reset must leave SHST alone. */
-  #shutdownWithReset = false;
 
   /**
    * Creates a controller; every option has a documented default (see options.ts). Without a
@@ -120,6 +111,7 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
     const o = resolveOptions(options);
     super(o, new RegisterFile(o));
     this.noopIo = o.noopIo;
+    this.#noMediaLatency = o.latency.kind === "none";
     this.#maxTransfer = o.mdts === 0
       ? UNLIMITED_TRANSFER_BYTES
       : 2 ** o.mdts * memoryPageSize(o.mpsmin);
@@ -130,21 +122,6 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
     });
     this.identity = nvmeIdentity({ dstrd: o.dstrd, msixVectors: o.msixVectors });
     this.#doorbellStride = this.mutants["doorbell-stride-ignored"] ? 0 : o.dstrd;
-    this.#hooks = {
-      enable: () => this.#enable(),
-      enableFailed: (reason) => {
-        // A reset still in progress completes first, as for an accepted enable; otherwise its
-        // timer would later clear the CFS this refusal sets (found by the cc-csts property).
-        this.#finishPendingReset();
-        this.#endShutdownWithReset();
-        this.#fatal(`enable refused: ${reason}`);
-      },
-      disable: () => this.#disable(),
-      shutdown: (abrupt) => this.#shutdown(abrupt),
-      subsystemReset: () => this.#subsystemReset(),
-      interruptMaskChanged: () => this.updateIntx(),
-      violation: (rule, message) => this.hostViolation(HOST_RULES[rule], message),
-    };
   }
 
   /** Called by the machine. */
@@ -225,7 +202,7 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
   /** BAR0 write. */
   mmioWrite(offset: number, size: 4 | 8, value: number): void {
     if (offset < REGISTER_AREA_END) {
-      this.regs.write32(offset, size, value, this.#hooks);
+      this.regs.write32(offset, size, value, this.registerHooks);
       return;
     }
     if (size === 8) {
@@ -235,8 +212,10 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
       );
       return;
     }
-    const db = decodeDoorbell(offset, this.#doorbellStride);
-    if (db === null) {
+    // The doorbell formula of spec/doorbell.ts (`decodeDoorbell`), inline: no object per write.
+    const stride = DOORBELL_WIDTH << this.#doorbellStride;
+    const rel = offset - DOORBELL_BASE;
+    if (rel % stride !== 0) {
       const message = `write between doorbells at 0x${offset.toString(16)}`;
       this.invalidDoorbell(
         HOST_RULES.doorbellInvalidQueue,
@@ -245,7 +224,8 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
       );
       return;
     }
-    this.doorbell(db.qid, db.isCq, value);
+    const index = rel / stride;
+    this.doorbell(index >>> 1, (index & 1) === 1, value);
   }
 
   // ---- the engine's hooks into the command set ----
@@ -265,7 +245,10 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
 
   /** Media latency of a successful data command under the latency model (0 with no-op I/O). */
   protected mediaLatency(req: Request): number {
-    if (req.sqid === 0 || req.status !== 0 || !MEDIA_OPCODES.has(req.opcode) || this.noopIo) {
+    if (
+      this.#noMediaLatency || req.sqid === 0 || req.status !== 0 ||
+      !MEDIA_OPCODES.has(req.opcode) || this.noopIo
+    ) {
       return 0;
     }
     const ns = this.activeNamespace(req.nsid);
@@ -278,142 +261,9 @@ export class NvmeController extends QueueEngine implements NvmeFunction {
     recordError(this, req, req.status);
   }
 
-  // ---- lifecycle (CC.EN, CC.SHN, NSSR, FLR, power loss) ----
-
-  /** EN set again before RDY cleared: the reset in progress completes first (Base 2.1 §3.5.2). */
-  #finishPendingReset(): void {
-    if (this.#resetTimer === null) return;
-    if (this.regs.csts & CSTS_RDY) {
-      this.hostViolation(HOST_RULES.reenableBeforeReadyClear, "CC.EN set while CSTS.RDY = 1");
-    }
-    this.#completeReset();
-  }
-
-  #enable(): void {
-    this.#finishPendingReset();
-    this.#endShutdownWithReset();
-    const [sqSize, cqSize] = this.regs.adminQueueSizes();
-    this.createCq(0, this.regs.acq, cqSize, true, 0);
-    this.createSq(0, this.regs.asq, sqSize, 0, 0);
-    this.#readyTimer = this.port.schedule(this.options.readyDelayNs, () => {
-      this.#readyTimer = null;
-      if (this.regs.enabled && !(this.regs.csts & CSTS_CFS)) {
-        this.regs.setCsts(CSTS_RDY, CSTS_RDY);
-        const t = this.port.trace;
-        if (t.enabled) t.emit({ type: "mmio_start_success" });
-      }
-    });
-  }
-
-  /**
-   * CC.EN 0→1 leaves shutdown behind: a shutdown still reported (or in progress, requested with
-   * the last reset) is over, and SHST reads 00b again (Base 2.1 §3.1.4.6).
-   */
-  #endShutdownWithReset(): void {
-    if (this.#shutdownTimer !== null) this.port.cancel(this.#shutdownTimer);
-    this.#shutdownTimer = null;
-    this.#shutdownWithReset = false;
-    this.regs.setCsts(CSTS_SHST_MASK, 0);
-  }
-
-  #fatal(reason: string): void {
-    const t = this.port.trace;
-    if (t.enabled) t.emit({ type: "err_startfail" });
-    this.hostViolation(HOST_RULES.enableRefused, reason);
-    this.regs.setCsts(CSTS_CFS, CSTS_CFS);
-  }
-
-  /**
-   * Controller Fatal Status for an internal failure the controller cannot tie to one command (an
-   * SQE fetch or CQE post refused by the IOMMU, Base 2.1 §9 error recovery): the host must reset.
-   */
-  protected fatal(reason: string): void {
-    const t = this.port.trace;
-    if (t.enabled) t.emit({ type: "err_cfs" });
-    this.port.findings.report(FATAL_RULE, reason, this.port.functionIndex);
-    this.regs.setCsts(CSTS_CFS, CSTS_CFS);
-  }
-
-  /** Controller-level reset state (Base 2.1 §3.7.2): queues, events, shadow config, features. */
-  #resetControllerState(): void {
-    this.resetQueueState();
+  /** Controller-level reset of the command-set state: granted queues, thermal state. */
+  protected resetCommandState(): void {
     this.grantedIoQueues = { sq: 0, cq: 0 };
     this.thermal.reset();
-    this.keepAlive.stop();
-    for (const timer of [this.#readyTimer, this.#shutdownTimer]) {
-      if (timer !== null) this.port.cancel(timer);
-    }
-    this.#readyTimer = null;
-    this.#shutdownTimer = null;
-  }
-
-  /**
-   * The end of a controller reset: RDY, CFS and SHST return to their reset values — except SHST
-   * when the same CC write asked for a shutdown, which then reports its own progress.
-   */
-  #completeReset(): void {
-    if (this.#resetTimer !== null) this.port.cancel(this.#resetTimer);
-    this.#resetTimer = null;
-    const shst = this.#shutdownWithReset ? 0 : CSTS_SHST_MASK;
-    this.regs.setCsts(CSTS_RDY | CSTS_CFS | shst, 0);
-  }
-
-  #disable(): void {
-    this.#resetControllerState();
-    const t = this.port.trace;
-    if (t.enabled) t.emit({ type: "mmio_stopped" });
-    if (this.#resetTimer !== null) this.port.cancel(this.#resetTimer);
-    this.#resetTimer = null;
-    // The host learns the reset finished when it reads RDY = 0. If RDY already reads 0 (the
-    // enable had failed, or never completed), the reset must look finished now; the delay only
-    // models RDY falling from 1.
-    if (!(this.regs.csts & CSTS_RDY)) {
-      this.#completeReset();
-      return;
-    }
-    if (this.mutants["rdy-never-clears"]) return; // mutant: the reset never reports completion
-    this.#resetTimer = this.port.schedule(this.options.disableDelayNs, () => {
-      this.#resetTimer = null;
-      this.#completeReset();
-    });
-  }
-
-  #shutdown(abrupt: boolean): void {
-    // Called after `#disable` when SHN came with EN 1→0 (Base 2.1 §3.1.4.5): reset and shutdown.
-    this.#shutdownWithReset = !this.regs.enabled;
-    this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_OCCURRING);
-    const t = this.port.trace;
-    if (t.enabled) t.emit({ type: "mmio_shutdown_set" });
-    const o = this.options;
-    const delay = abrupt ? Math.ceil(o.shutdownDelayNs / 10) : o.shutdownDelayNs;
-    if (this.#shutdownTimer !== null) this.port.cancel(this.#shutdownTimer);
-    this.#shutdownTimer = this.port.schedule(delay, () => {
-      this.#shutdownTimer = null;
-      // A normal shutdown makes cached data durable first (Base 2.1 §3.6.2).
-      if (!abrupt) this.subsystem.flushAll();
-      if (this.mutants["shutdown-never-completes"]) return; // mutant: SHST stays 01b
-      this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_COMPLETE);
-    });
-  }
-
-  /** Keep Alive Timeout (Base 2.1 §3.9): the host's fault; the controller sets CFS. */
-  #keepAliveExpired(katoMs: number): void {
-    this.hostViolation(KEEP_ALIVE_TIMEOUT_RULE, `no Keep Alive within KATO ${katoMs} ms`);
-    this.regs.setCsts(CSTS_CFS, CSTS_CFS);
-  }
-
-  #subsystemReset(): void {
-    this.reset("flr");
-    this.regs.setCsts(CSTS_NSSRO, CSTS_NSSRO);
-  }
-
-  /** FLR or power loss: everything back to power-on state; a power loss also drops cached data. */
-  reset(kind: ResetKind): void {
-    this.#shutdownWithReset = false;
-    this.#resetControllerState();
-    if (this.#resetTimer !== null) this.port.cancel(this.#resetTimer);
-    this.#resetTimer = null;
-    this.regs.resetForSubsystem();
-    if (kind === "power-loss") this.subsystem.powerLoss();
   }
 }

@@ -44,89 +44,36 @@
  * @module
  */
 
-/** Smallest block (LBA data) size: 512 bytes (LBADS 9, NVM Command Set 1.1 §4.1.5.1). */
-export const MIN_BLOCK_SIZE = 512;
+import {
+  CACHED_WRITE,
+  isValidBlockSize,
+  MediaRangeError,
+  type MediaStoreOptions,
+  MIN_BLOCK_SIZE,
+  READ_OK,
+  type WriteOptions,
+} from "./media_types.ts";
+import {
+  ABSENT,
+  BAD,
+  copyOut,
+  DATA,
+  Granule,
+  GRANULE_BYTES,
+  type Layer,
+  ZEROED,
+} from "./_media_granule.ts";
 
-/** {@linkcode MediaStore.read} returns this when every block read was correctable. */
-export const READ_OK: number = -1;
-
-/** Options of {@linkcode MediaStore.write} and {@linkcode MediaStore.writeZeroes}. */
-export interface WriteOptions {
-  /** Force Unit Access: the data is durable when the call returns (default false). */
-  readonly fua?: boolean;
-}
-
-/** A write without FUA; hoist this constant instead of allocating `{}` per call. */
-export const CACHED_WRITE: WriteOptions = Object.freeze({ fua: false });
-/** A write with FUA set; hoist this constant instead of allocating `{ fua: true }` per call. */
-export const FUA_WRITE: WriteOptions = Object.freeze({ fua: true });
-
-/** Options of {@linkcode MediaStore}. */
-export interface MediaStoreOptions {
-  /** Block (LBA data) size in bytes: a power of two, at least 512. */
-  readonly blockSize: number;
-  /** Number of blocks (NSZE); LBAs are `0..blockCount-1`. At most 2^53 - 1. */
-  readonly blockCount: number;
-  /** Whether the volatile write cache starts enabled (default false). */
-  readonly writeCacheEnabled?: boolean;
-}
-
-/**
- * Thrown for a misuse of the media API: an LBA range outside the namespace, a buffer too short
- * for the transfer, or an invalid block size. The command layer checks LBA ranges first (and
- * posts LBA Out of Range, `Status.LBA_OUT_OF_RANGE`), so this error means a harness bug.
- */
-export class MediaRangeError extends RangeError {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "MediaRangeError";
-  }
-}
-
-// Storage granules. A layer maps a granule number (`⌊lba / blocks per granule⌋`) to a
-// `Granule` covering GRANULE_BYTES of LBA space (one block when blocks are that large or larger),
-// so a 4 KiB read of 512-byte blocks costs one Map lookup and one copy instead of eight of each.
-// A granule exists only while it holds at least one block that is not ABSENT, and its data
-// buffer only while at least one block holds DATA, so the store stays sparse.
-const GRANULE_BYTES = 4096;
-/** Block states within a granule. */
-const ABSENT = 0; // not in this layer: the volatile layer falls through to the durable one
-const DATA = 1; // the block's bytes are in `Granule.data`
-const ZEROED = 2; // reads as zeros (Write Zeroes through the cache); only in the volatile layer
-const BAD = 3; // marked uncorrectable (Write Uncorrectable); only in the durable layer
-
-/** `blocks` consecutive blocks of one layer: a state per block and, when needed, their data. */
-class Granule {
-  readonly state: Uint8Array;
-  /** Blocks whose state is not ABSENT (the granule is dropped from its layer at 0). */
-  used = 0;
-  /** Blocks whose state is DATA (`data` is released at 0). */
-  dataBlocks = 0;
-  data: Uint8Array | null = null;
-
-  constructor(blocks: number) {
-    this.state = new Uint8Array(blocks);
-  }
-
-  /** Sets block `i`'s state, keeping the counts (the caller allocated `data` before DATA). */
-  mark(i: number, s: number): void {
-    const old = this.state[i];
-    if (old === s) return;
-    this.state[i] = s;
-    this.used += (s !== ABSENT ? 1 : 0) - (old !== ABSENT ? 1 : 0);
-    this.dataBlocks += (s === DATA ? 1 : 0) - (old === DATA ? 1 : 0);
-    if (this.dataBlocks === 0) this.data = null;
-  }
-}
-
-type Layer = Map<number, Granule>;
-
-/** Checks a block size: a power of two of at least 512 bytes. */
-export function isValidBlockSize(blockSize: number): boolean {
-  return Number.isSafeInteger(blockSize) && blockSize >= MIN_BLOCK_SIZE &&
-    (blockSize & (blockSize - 1)) === 0;
-}
+export {
+  CACHED_WRITE,
+  FUA_WRITE,
+  isValidBlockSize,
+  MediaRangeError,
+  type MediaStoreOptions,
+  MIN_BLOCK_SIZE,
+  READ_OK,
+  type WriteOptions,
+} from "./media_types.ts";
 
 /** Sparse two-layer (durable + volatile write cache) block storage for one namespace. */
 export class MediaStore {
@@ -445,11 +392,4 @@ export class MediaStore {
       );
     }
   }
-}
-
-/** Copies blocks `first..first+n` of `g` (all DATA) to `dst` at `at`; no view for a whole one. */
-function copyOut(g: Granule, first: number, n: number, bs: number, dst: Uint8Array, at: number) {
-  const data = g.data as Uint8Array;
-  if (n * bs === data.length) dst.set(data, at);
-  else dst.set(data.subarray(first * bs, (first + n) * bs), at);
 }

@@ -4,7 +4,8 @@
  * `nvm_copy.ts`.)
  *
  * Status precedence, the same for every command: the namespace is active on this controller
- * (else Invalid Namespace or Format), then command fields (e.g. Verify's PRACT), then the LBA
+ * (else Invalid Namespace or Format), then command fields (PRACT must be 0: no namespace has
+ * protection information), then the LBA
  * range lies inside the namespace (else LBA Out of Range), then the transfer fits MDTS (else
  * Invalid Field in Command), then the data pointer (PRP/SGL statuses, Data Transfer Error), then
  * the media. Every failing status carries DNR as the status table says.
@@ -38,7 +39,12 @@ const SLBA = 40;
 const NLB_MASK = 0xffff;
 /** CDW12.FUA. */
 const FUA = 1 << 30;
-/** CDW12.PRINFO bit 3 (CDW12 bit 29): Protection Information Action. */
+/**
+ * CDW12.PRINFO bit 3 (CDW12 bit 29): PRACT. No namespace here is formatted with protection
+ * information (Identify Namespace DPC = 0, DPS = 0), so a command asking the controller to insert
+ * or strip PI is an Invalid Field in Command (NVM CS 1.1 §5.2.3). PRCHK (bits 28:26) names
+ * checks of PI that does not exist and is ignored, as this controller always did.
+ */
 const PRACT = 1 << 29;
 /** Write Zeroes CDW12.DEAC. */
 const DEAC = 1 << 25;
@@ -75,8 +81,8 @@ export function inNamespace(ns: Namespace, slba: number, count: number): boolean
 }
 
 /** The namespace of an LBA command whose range lies inside it, or the status to fail with. */
-function lbaRange(ctrl: NvmeController, req: Request): Namespace | number {
-  const ns = commandNamespace(ctrl, req);
+function lbaRange(ctrl: NvmeController, req: Request, hasPrinfo = true): Namespace | number {
+  const ns = hasPrinfo ? noProtection(ctrl, req) : commandNamespace(ctrl, req);
   if (typeof ns === "number") return ns;
   if (!inNamespace(ns, req.qword(SLBA), blocksOf(req))) return outOfRange(ctrl);
   return ns;
@@ -88,6 +94,13 @@ function lbaRange(ctrl: NvmeController, req: Request): Namespace | number {
  */
 function outOfRange(ctrl: NvmeController): number {
   return ctrl.mutants["lba-range-unchecked"] ? Status.SUCCESS : Status.LBA_OUT_OF_RANGE | DNR;
+}
+
+/** The namespace of a command whose PRACT is clear, or Invalid Field (see `PRACT`). */
+function noProtection(ctrl: NvmeController, req: Request): Namespace | number {
+  const ns = commandNamespace(ctrl, req);
+  if (typeof ns === "number") return ns;
+  return req.cdw(12) & PRACT ? Status.INVALID_FIELD | DNR : ns;
 }
 
 /** As {@linkcode lbaRange}, and the transfer must also fit MDTS. */
@@ -177,9 +190,8 @@ export function compare(ctrl: NvmeController, req: Request): number {
  * PRACT must be 0 (else Invalid Field in Command, NVM CS 1.1 §3.3.5, CDW12 PRINFO).
  */
 export function verify(ctrl: NvmeController, req: Request): number {
-  const ns = commandNamespace(ctrl, req);
+  const ns = noProtection(ctrl, req);
   if (typeof ns === "number") return ns;
-  if (req.cdw(12) & PRACT) return Status.INVALID_FIELD | DNR;
   const blocks = blocksOf(req), slba = req.qword(SLBA);
   if (!inNamespace(ns, slba, blocks)) return outOfRange(ctrl);
   if (ctrl.noopIo) return 0;
@@ -205,7 +217,7 @@ export function writeZeroes(ctrl: NvmeController, req: Request): number {
 
 /** Write Uncorrectable (opcode 04h): later reads of the range fail until it is written. */
 export function writeUncorrectable(ctrl: NvmeController, req: Request): number {
-  const ns = lbaRange(ctrl, req);
+  const ns = lbaRange(ctrl, req, false);
   if (typeof ns === "number") return ns;
   if (ctrl.noopIo) return 0;
   ns.media.markUncorrectable(req.qword(SLBA), blocksOf(req));

@@ -69,6 +69,11 @@ export interface ControllerOptions {
   mdts: number;
   /** Identify AERL: outstanding AER limit, 0's based (default 3 = 4). */
   aerl: number;
+  /**
+   * Identify ACL: Abort Command Limit, the number of concurrently outstanding Abort commands,
+   * 0's based (default 3 = 4; Base 2.1 §5.1.1, Identify Controller byte 258).
+   */
+  acl: number;
   /** Arbitration burst: commands fetched from one SQ per turn, log2 (default 0 = 1 command). */
   arbitrationBurst: number;
   /** CNTLID (default 0). */
@@ -128,6 +133,7 @@ export const DEFAULT_OPTIONS: Readonly<ControllerOptions> = Object.freeze({
   commandLatencyNs: 0,
   mdts: 7,
   aerl: 3,
+  acl: 3,
   arbitrationBurst: 0,
   cntlid: 0,
   serial: "NVMEHARNESS0001",
@@ -176,6 +182,7 @@ export function resolveOptions(partial: Partial<ControllerOptions> = {}): Contro
   check(o.msixVectors >= 1 && o.msixVectors <= 2048, "msixVectors must be 1..2048");
   check(o.mdts >= 0 && o.mdts <= 255, "mdts must be 0..255");
   check(o.aerl >= 0 && o.aerl <= 255, "aerl must be 0..255");
+  check(Number.isInteger(o.acl) && o.acl >= 0 && o.acl <= 255, "acl must be 0..255");
   check(o.shadowPollIntervalNs > 0, "shadowPollIntervalNs must be > 0");
   check(Number.isInteger(o.kas) && o.kas >= 0 && o.kas <= 0xffff, "kas must be 0..65535");
   for (const id of o.mutants) {

@@ -31,6 +31,12 @@
 import { CQE_SIZE, CQE_STATUS_OFFSET } from "../spec/cqe.ts";
 import { SQE_SIZE } from "../spec/sqe.ts";
 import { ringFull, ringNext } from "../spec/ring.ts";
+import { OutstandingCommands } from "./outstanding.ts";
+
+/** A CQE in 32-bit words. */
+const CQE_WORDS = CQE_SIZE / 4;
+
+export { OutstandingCommands } from "./outstanding.ts";
 
 /**
  * What posting a CQE needs from the machine: a DMA write that returns false when refused.
@@ -39,6 +45,8 @@ import { ringFull, ringNext } from "../spec/ring.ts";
 export interface DmaWriter {
   /** Writes `length` bytes of `src[srcOffset…]` to host `addr`; false when the DMA is refused. */
   dmaWrite(addr: number, src: Uint8Array, srcOffset?: number, length?: number): boolean;
+  /** Optional: writes `count` 32-bit words of `src[index…]` (`DevicePort.dmaWriteWords`). */
+  dmaWriteWords?(addr: number, src: Uint32Array, index: number, count: number): boolean;
 }
 
 /**
@@ -97,67 +105,16 @@ class SlotMap {
   }
 }
 
-/**
- * CIDs fetched from one SQ and not yet completed: `has`/`add`/`delete`/`size` as on a
- * `Set<number>`, plus a hook for Delete I/O Submission Queue: {@linkcode SubmissionQueue.beginDeletion}
- * is told when the last outstanding command of a queue being deleted completes. It wraps a `Set`
- * rather than extending one: a subclass overriding `delete` takes V8's slow path on every
- * completion.
- */
-export class OutstandingCommands {
-  readonly #cids = new Set<number>();
-  #onEmpty: (() => void) | null = null;
-
-  /** Number of outstanding CIDs. */
-  get size(): number {
-    return this.#cids.size;
-  }
-
-  /** Whether `cid` is outstanding. */
-  has(cid: number): boolean {
-    return this.#cids.has(cid);
-  }
-
-  /** Records `cid` as outstanding. */
-  add(cid: number): this {
-    this.#cids.add(cid);
-    return this;
-  }
-
-  /** Removes `cid`; runs the drain hook (once) when that empties the set. */
-  delete(cid: number): boolean {
-    const removed = this.#cids.delete(cid);
-    if (removed && this.#cids.size === 0 && this.#onEmpty) {
-      const fn = this.#onEmpty;
-      this.#onEmpty = null;
-      fn();
-    }
-    return removed;
-  }
-
-  /** Forgets every CID (the drain hook is kept). */
-  clear(): void {
-    this.#cids.clear();
-  }
-
-  /** The outstanding CIDs, in the order they were added. */
-  [Symbol.iterator](): IterableIterator<number> {
-    return this.#cids.values();
-  }
-
-  /** Calls `fn` once when the set becomes empty (the caller checked it is not empty now). */
-  onDrained(fn: () => void): void {
-    this.#onEmpty = fn;
-  }
-}
-
 /** A Submission Queue as the controller sees it. */
 export class SubmissionQueue {
   /** Head: next entry the controller fetches. */
   head = 0;
   /** Tail: last value the host wrote to the tail doorbell. */
   tail = 0;
-  /** Commands fetched from this SQ and not yet completed, by CID (for CID conflict checks). */
+  /**
+   * Commands fetched from this SQ and not yet completed, by CID (CID conflict checks, Abort):
+   * the controller stores each one's request object.
+   */
   readonly outstanding: OutstandingCommands = new OutstandingCommands();
   readonly #slots: SlotMap;
   #deleting = false;
@@ -269,19 +226,19 @@ export class CompletionQueue {
 
   /**
    * Writes one CQE at the tail with the current phase and advances the tail. The caller checked
-   * `isFull()` first. The status word (with the phase tag) is written last, after the rest of
-   * the entry, so a host polling the phase never sees a half-written entry.
+   * `isFull()` first. The entry goes out in one DMA: a host cannot observe a DMA half done in
+   * this machine (device work runs between host accesses), and the status word with the phase
+   * tag is the last thing copied anyway.
+   * `words`, a `Uint32Array` over `scratch`, selects the port's word DMA when it has one.
    * Returns false when the DMA was refused (the entry is then lost, as on real hardware).
    */
-  post(port: DmaWriter, scratch: Uint8Array, status: number): boolean {
-    const addr = this.tailAddress();
+  post(port: DmaWriter, scratch: Uint8Array, status: number, words?: Uint32Array): boolean {
     const phased = ((status << 1) | this.phase) & 0xffff;
-    scratch[CQE_STATUS_OFFSET] = 0;
-    scratch[CQE_STATUS_OFFSET + 1] = 0;
-    let ok = port.dmaWrite(addr, scratch, 0, CQE_STATUS_OFFSET);
     scratch[CQE_STATUS_OFFSET] = phased & 0xff;
     scratch[CQE_STATUS_OFFSET + 1] = phased >>> 8;
-    ok = port.dmaWrite(addr + CQE_STATUS_OFFSET, scratch, CQE_STATUS_OFFSET, 2) && ok;
+    const ok = words !== undefined && port.dmaWriteWords
+      ? port.dmaWriteWords(this.tailAddress(), words, 0, CQE_WORDS)
+      : port.dmaWrite(this.tailAddress(), scratch, 0, CQE_SIZE);
     this.tail = ringNext(this.tail, this.size);
     if (this.tail === 0) this.phase ^= 1;
     return ok;

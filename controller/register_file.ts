@@ -93,6 +93,9 @@ export class RegisterFile {
   readonly crto: number;
   /** The CC bits a host write can change (CRIME only with CAP.CRMS = 11b). */
   readonly #ccWritable: number;
+  /** CC value `#pageSize` was computed from (-1: none yet). */
+  #pageSizeCc = -1;
+  #pageSize = 0;
   #asqHi = 0;
   #acqHi = 0;
   #asqLo = 0;
@@ -304,7 +307,13 @@ export class RegisterFile {
 
   /** CC.MPS as a page size in bytes. */
   pageSize(): number {
-    return memoryPageSize(field32(this.cc, 7, 10));
+    // Every data command asks: recompute only when CC changed since the last call.
+    const cc = this.cc;
+    if (cc !== this.#pageSizeCc) {
+      this.#pageSizeCc = cc;
+      this.#pageSize = memoryPageSize(field32(cc, 7, 10));
+    }
+    return this.#pageSize;
   }
 
   /** CC.IOSQES: I/O SQ entry size, log2 bytes (0 = not set yet). */

@@ -28,6 +28,8 @@ export class Request {
   readonly sqe: Uint8Array = new Uint8Array(SQE_SIZE);
   /** A DataView over `sqe` for dword access. */
   readonly view: DataView = new DataView(this.sqe.buffer);
+  /** The SQE as 16 words (the fetch DMA fills it through `DevicePort.dmaReadWords`). */
+  readonly words: Uint32Array = new Uint32Array(this.sqe.buffer);
   /** The submission queue it was fetched from (null for a rejected duplicate CID). */
   sq: SubmissionQueue | null = null;
   /** Pending completion event when the latency model delays it. */

@@ -1303,16 +1303,19 @@ Deno.test("robustness mutants: the register property catches a broken controller
   });
 });
 
-/** True for the 2-byte DMA that writes the status word (with the phase tag) of a CQE. */
-function isCqeStatusWrite(w: Interposed, addr: number, len: number): boolean {
-  if (len !== 2) return false;
+/** True for the DMA that writes a whole CQE (the controller posts each entry in one DMA). */
+function isCqeWrite(w: Interposed, addr: number, len: number): boolean {
+  if (len !== CQE_SIZE) return false;
   const cqs: [number, number][] = [[w.ctrl.regs.acq, ADMIN_SIZE]];
   const io = w.ctrl.cqs[IO_QID];
   if (io) cqs.push([io.base, io.size]);
   return cqs.some(([base, size]) =>
-    addr >= base && addr < base + size * CQE_SIZE && (addr - base) % CQE_SIZE === 14
+    addr >= base && addr < base + size * CQE_SIZE && (addr - base) % CQE_SIZE === 0
   );
 }
+
+/** Byte offset of the status word (with the phase tag) in a CQE. */
+const CQE_STATUS_BYTE = 14;
 
 Deno.test("robustness mutants: the command property catches a broken controller", async (t) => {
   await t.step("one completion dropped (its phase tag never written) → C2", () => {
@@ -1322,7 +1325,7 @@ Deno.test("robustness mutants: the command property catches a broken controller"
         return {
           dmaWrite(addr, _src, _off, len, w) {
             // The 4th CQE of the case (after at most 2 setup completions) is never published.
-            return isCqeStatusWrite(w, addr, len) && n++ === 3 ? true : undefined;
+            return isCqeWrite(w, addr, len) && n++ === 3 ? true : undefined;
           },
         };
       }),
@@ -1335,7 +1338,7 @@ Deno.test("robustness mutants: the command property catches a broken controller"
         let last = -1, n = 0;
         return {
           dmaWrite(addr, src, off, len, w) {
-            if (len !== 14 || src.length !== CQE_SIZE) return undefined; // CQE body: …, SQID, CID
+            if (!isCqeWrite(w, addr, len)) return undefined; // CQE: …, SQID, CID, status
             const cid = src[off + 12] | (src[off + 13] << 8);
             if (n++ === 3 && last >= 0) { // the 4th CQE repeats the CID of the 3rd
               const copy = src.slice();
@@ -1355,9 +1358,11 @@ Deno.test("robustness mutants: the command property catches a broken controller"
     assertPropertyFails(
       commandProperty(() => ({
         dmaWrite(addr, src, off, len, w) {
-          if (isCqeStatusWrite(w, addr, len) && w.lastCommandFaulted) {
-            const phase = src[off] & 1;
-            return w.port.dmaWrite(addr, new Uint8Array([phase, 0]), 0, 2);
+          if (isCqeWrite(w, addr, len) && w.lastCommandFaulted) {
+            const copy = src.slice(off, off + len);
+            copy[CQE_STATUS_BYTE] &= 1; // keep the phase tag, report success
+            copy[CQE_STATUS_BYTE + 1] = 0;
+            return w.port.dmaWrite(addr, copy, 0, len);
           }
           return undefined;
         },

@@ -104,6 +104,23 @@ export class InProcessDevicePort implements DevicePort {
     return true;
   }
 
+  /** DMA read of `count` 32-bit words into `dst[index…]` (zeros when refused). */
+  dmaReadWords(addr: number, dst: Uint32Array, index: number, count: number): boolean {
+    if (!this.#allowed(addr, count * U32_BYTES, false)) {
+      dst.fill(0, index, index + count);
+      return false;
+    }
+    this.#slot.sim.memory.readWords(addr, dst, index, count);
+    return true;
+  }
+
+  /** DMA write of `count` 32-bit words from `src[index…]`. */
+  dmaWriteWords(addr: number, src: Uint32Array, index: number, count: number): boolean {
+    if (!this.#allowed(addr, count * U32_BYTES, true)) return false;
+    this.#slot.sim.memory.writeWords(addr, src, index, count);
+    return true;
+  }
+
   /** DMA read of a u32 (0 when refused). */
   dmaReadU32(addr: number): number {
     return this.#allowed(addr, U32_BYTES, false) ? this.#slot.sim.memory.readU32(addr) : 0;

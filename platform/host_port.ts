@@ -172,6 +172,23 @@ export class InProcessHostPort implements HostPort {
     this.#slot.sim.memory.write(addr, src, srcOffset, length);
   }
 
+  /**
+   * CPU write of `count` 32-bit little-endian words from `src[index…]` (an SQE as 16 words): the
+   * in-process fast path; one access for preemption and counting, like `memWrite`.
+   */
+  memWriteWords(addr: number, src: Uint32Array, index: number, count: number): void {
+    this.#pp.point("mem_write");
+    this.counters.hostMemWrites++;
+    this.#slot.sim.memory.writeWords(addr, src, index, count);
+  }
+
+  /** CPU read of `count` 32-bit words into `dst[index…]` (see `memWriteWords`). */
+  memReadWords(addr: number, dst: Uint32Array, index: number, count: number): void {
+    this.#pp.point("mem_read");
+    this.counters.hostMemReads++;
+    this.#slot.sim.memory.readWords(addr, dst, index, count);
+  }
+
   /** CPU fill. */
   memFill(addr: number, length: number, value: number): void {
     this.#pp.point("mem_write");

@@ -166,6 +166,14 @@ export interface DevicePort {
   dmaRead(addr: number, dst: Uint8Array, dstOffset?: number, length?: number): boolean;
   /** DMA write of `src[srcOffset…]` to host memory; false (and nothing written) when refused. */
   dmaWrite(addr: number, src: Uint8Array, srcOffset?: number, length?: number): boolean;
+  /**
+   * Optional fast path for small aligned structures (SQEs, CQEs): DMA read of `count` 32-bit
+   * little-endian words into `dst[index…]`, with the same checks and accounting as `dmaRead`.
+   * A port without it is used through `dmaRead`.
+   */
+  dmaReadWords?(addr: number, dst: Uint32Array, index: number, count: number): boolean;
+  /** Optional fast path: DMA write of `count` words from `src[index…]` (see `dmaReadWords`). */
+  dmaWriteWords?(addr: number, src: Uint32Array, index: number, count: number): boolean;
   /** DMA read of a u32; 0 when refused (see `counters.dmaFaults`). */
   dmaReadU32(addr: number): number;
   /** DMA read of a u64 as a number; 0 when refused. */

@@ -4,6 +4,7 @@ import type { ControllerOptions } from "../../controller/options.ts";
 import { Machine } from "../../platform/machine.ts";
 import { MemoryTraceSink } from "../../platform/trace.ts";
 import type { DevicePort, HostPort, NvmeFunction, ResetKind } from "../../platform/ports.ts";
+import { CQE_SIZE } from "../../spec/cqe.ts";
 import { AdminOpcode } from "../../spec/opcodes.ts";
 import { RegisterOffset } from "../../spec/registers.ts";
 import { IdentifyNamespace } from "../../spec/identify_namespace.ts";
@@ -23,7 +24,7 @@ class Breakable extends NvmeController {
 /** Wraps a function to drop or alter MMIO, as a hostile device would. */
 class Hostile implements NvmeFunction {
   dropWrite: (offset: number, value: number) => boolean = () => false;
-  /** Sees (and may change) the first 14 bytes of every CQE the controller posts on an I/O CQ. */
+  /** Sees (and may change) every CQE the controller posts on an I/O CQ (one 16-byte DMA). */
   corruptCqe: (cqe: Uint8Array) => void = () => {};
   alterRead: (offset: number, value: number) => number = (_o, v) => v;
   constructor(readonly inner: NvmeFunction) {}
@@ -32,7 +33,7 @@ class Hostile implements NvmeFunction {
   }
   attach(port: DevicePort): void {
     const dmaWrite = (addr: number, src: Uint8Array, off = 0, len = src.length - off) => {
-      if (len === 14 && addr >= 2 ** 32) {
+      if (len === CQE_SIZE && addr >= 2 ** 32) {
         const copy = src.slice(off, off + len);
         this.corruptCqe(copy);
         return port.dmaWrite(addr, copy, 0, len);
