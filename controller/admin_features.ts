@@ -16,7 +16,7 @@
  */
 
 import { FeatureCapability, FeatureSelect } from "../spec/admin_commands.ts";
-import { FeatureId } from "../spec/features.ts";
+import { FeatureId, FEATURES } from "../spec/features.ts";
 import { Status } from "../spec/status.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Request } from "./request.ts";
@@ -25,6 +25,7 @@ import { AsyncEventType, SmartEvent } from "../spec/async_events.ts";
 import { LogPageId } from "../spec/log_page_ids.ts";
 import { CriticalWarning } from "../spec/smart_log.ts";
 import { roundKato } from "./keep_alive.ts";
+import { NSID_BROADCAST } from "./namespace.ts";
 import {
   decodeThreshold,
   DEFAULT_OVER_THRESHOLD_K,
@@ -63,6 +64,18 @@ export function defaultFeatures(ctrl: NvmeController): Map<number, number> {
   ]);
 }
 
+/**
+ * The NSID check of a namespace-specific feature (Error Recovery): NSID 0 and FFFFFFFFh select
+ * the controller-wide value, an NSID above NN is Invalid Namespace or Format, and a valid but
+ * inactive NSID is Invalid Field in Command, the status Base 2.1 §3.2.1 gives commands that need
+ * an active NSID. Other features ignore the NSID.
+ */
+function featureNamespaceStatus(ctrl: NvmeController, fid: number, nsid: number): number {
+  if (!FEATURES.get(fid)?.namespaceSpecific || nsid === 0 || nsid === NSID_BROADCAST) return 0;
+  if (nsid > ctrl.namespaceCount()) return Status.INVALID_NAMESPACE | DNR;
+  return ctrl.activeNamespace(nsid) ? 0 : Status.INVALID_FIELD | DNR;
+}
+
 /** Set Features (opcode 09h). */
 export function setFeatures(ctrl: NvmeController, req: Request): number {
   const cdw10 = req.cdw(10), value = req.cdw(11);
@@ -70,6 +83,8 @@ export function setFeatures(ctrl: NvmeController, req: Request): number {
   const defaults = defaultFeatures(ctrl);
   if (!defaults.has(fid)) return Status.INVALID_FIELD | DNR;
   if (cdw10 & SV) return Status.FEATURE_NOT_SAVEABLE | DNR;
+  const nsStatus = featureNamespaceStatus(ctrl, fid, req.nsid);
+  if (nsStatus !== 0) return nsStatus;
   const t = ctrl.port.trace;
   if (t.enabled) {
     t.emit({
@@ -138,6 +153,8 @@ export function getFeatures(ctrl: NvmeController, req: Request): number {
   const fid = cdw10 & 0xff, sel = (cdw10 >>> 8) & 7;
   const defaults = defaultFeatures(ctrl);
   if (!defaults.has(fid)) return Status.INVALID_FIELD | DNR;
+  const nsStatus = featureNamespaceStatus(ctrl, fid, req.nsid);
+  if (nsStatus !== 0) return nsStatus;
   const t = ctrl.port.trace;
   if (t.enabled) {
     t.emit({ type: "getfeat", cid: req.cid, nsid: req.nsid, fid, sel, cdw11: req.cdw(11) });
@@ -163,7 +180,8 @@ export function getFeatures(ctrl: NvmeController, req: Request): number {
       return 0;
     }
     case FeatureSelect.SUPPORTED_CAPABILITIES:
-      req.dw0 = FeatureCapability.CHANGEABLE;
+      req.dw0 = FeatureCapability.CHANGEABLE |
+        (FEATURES.get(fid)?.namespaceSpecific ? FeatureCapability.NAMESPACE_SPECIFIC : 0);
       return 0;
     default:
       return Status.INVALID_FIELD | DNR;

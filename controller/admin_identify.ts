@@ -126,8 +126,8 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
 /**
  * Identify CNS 00h (namespace), 02h (active NSID list) and 03h (descriptor list) into `buf`
  * (zeroed by the caller); 0 or a status. An inactive but valid NSID gets a zero-filled Identify
- * Namespace (§5.1.13.2.1); NSID 0, NSIDs above NN, and FFFFFFFEh/FFFFFFFFh for the list, are
- * Invalid Namespace or Format.
+ * Namespace (§5.1.13.2.1) and fails CNS 03h with Invalid Field in Command; NSID 0, NSIDs above
+ * NN, and FFFFFFFEh/FFFFFFFFh for the list, are Invalid Namespace or Format.
  */
 export function namespaceIdentify(
   ctrl: NvmeController,
@@ -149,7 +149,9 @@ export function namespaceIdentify(
   // FFFFFFFFh with CNS 00h: capabilities common to all namespaces — none are reported here.
   if (nsid === NSID_BROADCAST) return cns === Cns.NAMESPACE ? 0 : invalid;
   const ns = ctrl.activeNamespace(nsid);
-  if (!ns) return cns === Cns.NAMESPACE ? 0 : invalid;
+  // Valid but inactive: CNS 00h is zero-filled; CNS 03h needs an active NSID, and that is
+  // Invalid Field in Command (Base 2.1 §3.2.1), not Invalid Namespace or Format.
+  if (!ns) return cns === Cns.NAMESPACE ? 0 : Status.INVALID_FIELD | DNR;
   if (cns === Cns.NAMESPACE) ns.identify(buf);
   else ns.encodeDescriptors(buf);
   return 0;
