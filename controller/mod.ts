@@ -24,6 +24,8 @@ export * from "./media.ts";
 export * from "./latency.ts";
 export * from "./changed_ns_log.ts";
 export * from "./queue_engine.ts";
+export * from "./controller_lifecycle.ts";
+export * from "./doorbell_engine.ts";
 export * from "./request.ts";
 export * from "./data_transfer.ts";
 export * from "./queues.ts";

@@ -50,7 +50,7 @@ const SIDE_BASE = { host: 1000, device: 2000, platform: 3000 } as const;
 /** Track id for events without a queue. */
 const NO_QUEUE = 999;
 /** Process id for QEMU's events when its log had no pid: above Linux's largest pid (2^22). */
-export const QEMU_PERFETTO_PID = 2 ** 22 + 1;
+export const QEMU_PERFETTO_PID: number = 2 ** 22 + 1;
 
 /** The Perfetto process of an event: QEMU's pid for QEMU's events, else the PCI function. */
 function processOf(e: TraceEvent): number {

@@ -579,19 +579,20 @@ export const encodeRegister: typeof encodeValue = encodeValue;
  * if (!(csts & CstsBit.CFS) || CcBit.EN !== 1) throw new Error();
  * ```
  */
-export const CcBit = Object.freeze({
+export const CcBit: Readonly<{ EN: number }> = Object.freeze({
   /** CC.EN: enable. */
   EN: Number(encodeRegister(CC, { en: 1 })),
 });
 
 /** Single-bit masks of CSTS (Base 2.1 §3.1.4.6); see {@linkcode CcBit}. */
-export const CstsBit = Object.freeze({
-  /** CSTS.RDY: ready to process commands. */
-  RDY: Number(encodeRegister(CSTS, { rdy: 1 })),
-  /** CSTS.CFS: controller fatal status; sticky until the controller is reset. */
-  CFS: Number(encodeRegister(CSTS, { cfs: 1 })),
-  /** CSTS.NSSRO: an NVM Subsystem Reset occurred (RW1C). */
-  NSSRO: Number(encodeRegister(CSTS, { nssro: 1 })),
-  /** CSTS.PP: processing paused. */
-  PP: Number(encodeRegister(CSTS, { pp: 1 })),
-});
+export const CstsBit: Readonly<{ RDY: number; CFS: number; NSSRO: number; PP: number }> = Object
+  .freeze({
+    /** CSTS.RDY: ready to process commands. */
+    RDY: Number(encodeRegister(CSTS, { rdy: 1 })),
+    /** CSTS.CFS: controller fatal status; sticky until the controller is reset. */
+    CFS: Number(encodeRegister(CSTS, { cfs: 1 })),
+    /** CSTS.NSSRO: an NVM Subsystem Reset occurred (RW1C). */
+    NSSRO: Number(encodeRegister(CSTS, { nssro: 1 })),
+    /** CSTS.PP: processing paused. */
+    PP: Number(encodeRegister(CSTS, { pp: 1 })),
+  });
