@@ -24,10 +24,33 @@ import { Cns } from "../spec/admin_commands.ts";
 import { IDENTIFY_DATA_SIZE } from "../spec/identify_controller.ts";
 import { parseFlags, UsageError } from "./_args.ts";
 import type { CliIo } from "./_io.ts";
+import {
+  parseScenarioFile,
+  runScenarioSteps,
+  type ScenarioFile,
+  ScenarioFileError,
+} from "./trace_scenario.ts";
 
 /** Scenarios: what runs while the trace is recorded. */
 const SCENARIOS = ["bringup", "identify", "read", "write", "shutdown"] as const;
-type Scenario = typeof SCENARIOS[number];
+/** A built-in scenario or a scenario file (cli/trace_scenario.ts). */
+type Scenario = typeof SCENARIOS[number] | ScenarioFile;
+
+/** Reads and parses `--scenario FILE`; every problem is one usage line. */
+function loadScenarioFile(path: string): ScenarioFile {
+  let text;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    throw new UsageError(`trace: cannot read scenario file ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return parseScenarioFile(text, path);
+  } catch (e) {
+    if (e instanceof ScenarioFileError) throw new UsageError(`trace: ${e.message}`);
+    throw e;
+  }
+}
 
 /** Targets: the device the scenario runs against. */
 const TARGETS = ["reference", "qemu"] as const;
@@ -49,7 +72,12 @@ Usage:
   deno task trace [options]
 
 Options:
-  --scenario S      bringup | identify | read | write | shutdown (default: read)
+  --scenario S      bringup | identify | read | write | shutdown (default: read), or a
+                    scenario file FILE.json: {"description": "…", "traceBringup": false,
+                    "steps": [{"op": "write", "lba": 8, "blocks": 2, "fua": true},
+                    {"op": "read", "lba": 8}, {"op": "flush"}, …]}; ops: read, write,
+                    write-zeroes, deallocate, flush, identify (cns, nsid), sleep (ns), reset,
+                    shutdown. A failing step is traced as a note and the run goes on
   --driver D        ${Object.keys(BUILTIN_DRIVERS).join(" | ")} | ./module.ts (default: linux)
   --target T        reference  the reference controller in virtual time (default)
                     qemu       QEMU's emulated NVMe (qemu-system-x86_64 -device nvme, 7.2+) over
@@ -73,6 +101,7 @@ Examples:
   deno task trace --scenario write --device-delay 20000 --format perfetto --out write.json
   deno task trace --scenario bringup --driver spdk --format qemu | grep -E 'host_|create_'
   deno task trace --scenario read --target qemu --format qemu
+  deno task trace --scenario ./write-then-read.json --format timeline
   deno task trace --scenario write --target qemu --format perfetto --out qemu-write.json
 `;
 
@@ -92,9 +121,16 @@ export async function runTrace(argv: readonly string[], io: CliIo): Promise<numb
   });
   if (args.help) return TRACE_HELP;
   if (args._.length > 0) throw new UsageError(`trace: unexpected argument "${args._[0]}"`);
-  const scenario = String(args.scenario ?? "read") as Scenario;
-  if (!SCENARIOS.includes(scenario)) {
-    throw new UsageError(`trace: unknown scenario "${scenario}"; use ${SCENARIOS.join(", ")}`);
+  const scenarioArg = String(args.scenario ?? "read");
+  let scenario: Scenario;
+  if ((SCENARIOS as readonly string[]).includes(scenarioArg)) {
+    scenario = scenarioArg as Scenario;
+  } else if (/[\\/]|\.json$/.test(scenarioArg)) {
+    scenario = loadScenarioFile(scenarioArg);
+  } else {
+    throw new UsageError(
+      `trace: unknown scenario "${scenarioArg}"; use ${SCENARIOS.join(", ")} or a FILE.json`,
+    );
   }
   const format = String(args.format ?? "qemu");
   const render = FORMATS[format];
@@ -219,6 +255,14 @@ function runScenario(
   if (scenario === "bringup") {
     startTracing();
     driver.bringUp();
+    return;
+  }
+  if (typeof scenario === "object") {
+    if (scenario.traceBringup) startTracing();
+    driver.bringUp();
+    const disk = new BlockDevice(host, driver);
+    if (!scenario.traceBringup) startTracing();
+    runScenarioSteps(scenario, host, driver, disk);
     return;
   }
   driver.bringUp();
