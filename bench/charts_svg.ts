@@ -318,8 +318,13 @@ function anchorChart(result: SweepResult): string {
     name,
     points: a.points.map((p) => [p.qd, f(p)] as [number, number]),
   });
+  // The device-bound profile (sweep_anchor.ts): one serial command worker.
+  const bound = (name: string, f: (p: (typeof a.points)[number]) => number): ChartSeries => ({
+    name,
+    points: a.deviceBound.points.map((p) => [p.qd, f(p)] as [number, number]),
+  });
   return renderLineChart({
-    title: "MMIO writes per I/O: QEMU shadow doorbell series vs this model (anchor profile)",
+    title: "MMIO writes per I/O: QEMU shadow doorbell series vs this model (anchor profiles)",
     xLabel: "queue depth (fio iodepth)",
     yLabel: "MMIO writes per I/O",
     xTicks: s.qds,
@@ -346,6 +351,11 @@ function anchorChart(result: SweepResult): string {
       ours(
         "ours, shadow + polling EventIdx (total)",
         (p) => p.ours["shadow-eventidx-polling"].total,
+      ),
+      bound("ours device-bound, MMIO doorbells (total)", (p) => p.ours.mmio.total),
+      bound(
+        "ours device-bound, shadow + interrupt EventIdx (SQ tail)",
+        (p) => p.ours["shadow-eventidx-interrupt"].sqTail,
       ),
     ],
   });

@@ -4,8 +4,9 @@
  * be measured (NaN) become `null`.
  *
  * Shape: `{ tool, versions, matrix, iosPerRow, seed, cost, costOverrides, costConstants,
- * skipped, rows: [...], anchor: {cost, overrides, points, notes} | null, crossCheck }`. The
- * anchor's rows are left out (its points carry their numbers). `crossCheck` is null when it was
+ * skipped, rows: [...], anchor: {cost, overrides, points, deviceBound: {cost, overrides,
+ * controller, points}, notes} | null, crossCheck }`. The anchor's rows are left out (its points
+ * carry their numbers). `crossCheck` is null when it was
  * not asked for, `{ skipped: "<reason>", … }` when QEMU could not run, else
  * `{ skipped: null, qemu, ios, seed, qds, modelCost, anchorCost, rows: [{ qd, shadow, qemu:
  * { doorbells: { sqPerIo, cqPerIo, totalPerIo }, decisions: { updates, rang } }, model: {…},
@@ -34,7 +35,20 @@ export function sweepJson(result: SweepResult): Record<string, unknown> {
     costConstants: COST_CONSTANTS,
     skipped: result.skipped,
     rows: result.rows,
-    anchor: a ? { cost: a.cost, overrides: a.overrides, points: a.points, notes: a.notes } : null,
+    anchor: a
+      ? {
+        cost: a.cost,
+        overrides: a.overrides,
+        points: a.points,
+        deviceBound: {
+          cost: a.deviceBound.cost,
+          overrides: a.deviceBound.overrides,
+          controller: a.deviceBound.controller,
+          points: a.deviceBound.points,
+        },
+        notes: a.notes,
+      }
+      : null,
     crossCheck: result.crossCheck,
   };
 }

@@ -124,8 +124,8 @@ export interface AnchorLine {
 const split = (m: { sqTail: number; cqHead: number; total: number }) =>
   `${fixed(m.sqTail, 2)} + ${fixed(m.cqHead, 2)} = ${fixed(m.total, 2)}`;
 
-/** The anchor comparison as table lines. */
-export function anchorLines(a: AnchorComparison): AnchorLine[] {
+/** The anchor comparison (or its device-bound rerun: same points) as table lines. */
+export function anchorLines(a: Pick<AnchorComparison, "points">): AnchorLine[] {
   return a.points.map((p) => ({
     qd: p.qd,
     qemuWithout: p.qemu.without.toFixed(2),
@@ -149,6 +149,11 @@ export const ANCHOR_HEADERS: readonly string[] = [
   "QEMU IOPS without -> with",
   "ours IOPS without -> with",
 ];
+
+/** The controller options a profile added, as `name=value` (for the report headings). */
+export function optionsText(options: Readonly<Record<string, unknown>>): string {
+  return Object.entries(options).map(([k, v]) => `${k}=${v}`).join(", ");
+}
 
 /** An anchor line as cells in {@linkcode ANCHOR_HEADERS} order. */
 export function anchorCells(l: AnchorLine): string[] {

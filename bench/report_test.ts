@@ -67,6 +67,10 @@ Deno.test("JSON: all rows, the cost model with sources, versions; NaN becomes nu
   assertEquals(json.versions.harness, result.versions.harness);
   assertEquals(json.anchor.points.length, 4);
   assertEquals(json.anchor.rows, undefined, "points carry the anchor numbers");
+  assertEquals(json.anchor.deviceBound.points.length, 4);
+  assertEquals(json.anchor.deviceBound.controller, { serialCommandProcessing: true });
+  assertEquals(json.anchor.deviceBound.cost.commandNs, result.anchor!.deviceBound.cost.commandNs);
+  assertEquals(json.anchor.deviceBound.rows, undefined);
   const row = json.rows[0];
   for (const key of ["sqTailMmioPerIo", "cqHeadMmioPerIo", "interruptsPerIo", "wakeupsPerIo"]) {
     assertEquals(typeof row[key], "number", key);
@@ -99,6 +103,13 @@ Deno.test("Markdown: cost table, one table line per row, the anchor section", ()
   assertStringIncludes(rows[0], "| linux | interrupt | mmio | off | 1 | randwrite | 1 |");
   assertStringIncludes(md, "## QEMU anchor: MMIO writes per I/O");
   assertEquals(tableRows(md, "QD").length, 4);
+  // The device-bound profile: its own heading, the option it adds, and a table of its numbers.
+  const bound = md.slice(md.indexOf("### Device-bound profile"));
+  assertStringIncludes(bound, "`serialCommandProcessing=true`");
+  const boundRows = tableRows(bound, "QD");
+  assertEquals(boundRows.length, 4);
+  const qd8 = result.anchor!.deviceBound.points[3].ours.mmio;
+  assertStringIncludes(boundRows[3], `| 8 | 1.99 | ${qd8.sqTail.toFixed(2)} + `);
   assertStringIncludes(md, "fa5db2aa168b");
   assertEquals(mdCell("a|b"), "a\\|b");
   const brokenMd = renderMarkdownReport(broken);
@@ -118,6 +129,8 @@ Deno.test("text: header with every cost constant, aligned table, anchor and fail
   const body = lines.slice(header + 2, header + 2 + result.rows.length);
   for (const l of body) assert(l.length <= rule.length, "rows align under the rule");
   assertStringIncludes(text, "QEMU anchor");
+  assertStringIncludes(text, "Device-bound profile (one serial command worker");
+  assertStringIncludes(text, "serialCommandProcessing=true:");
   assertStringIncludes(text, "Why they differ:");
   const brokenText = renderTextReport(broken);
   assertStringIncludes(

@@ -22,6 +22,7 @@ import {
   anchorCells,
   anchorLines,
   type Column,
+  optionsText,
   ROW_COLUMNS,
 } from "./report_table.ts";
 
@@ -68,16 +69,23 @@ export function renderTextReport(result: SweepResult): string {
   for (const r of failed) out.push(`FAILED ${r.series} QD${r.qd}: ${r.error}`);
   const a = result.anchor;
   if (a) {
-    const overrides = Object.entries(a.overrides).map(([k, v]) => `${k}=${v}`).join(", ");
+    const overrides = optionsText(a.overrides);
+    const d = a.deviceBound;
+    const table = (points: typeof a.points) =>
+      fixedWidthTable(
+        ANCHOR_HEADERS,
+        anchorLines({ points }).map(anchorCells),
+        ANCHOR_HEADERS.map((_, i) => i === 0),
+      );
     out.push(
       "",
       `QEMU anchor (shadow doorbell series, KVM + fio randread 4 KiB, MMIO writes per I/O); ` +
         `ours: linux, interrupt, 1 queue, anchor profile ${overrides}:`,
-      ...fixedWidthTable(
-        ANCHOR_HEADERS,
-        anchorLines(a).map(anchorCells),
-        ANCHOR_HEADERS.map((_, i) => i === 0),
-      ),
+      ...table(a.points),
+      "",
+      `Device-bound profile (one serial command worker, like QEMU's main loop): ` +
+        `${optionsText({ ...d.overrides, ...d.controller })}:`,
+      ...table(d.points),
       "Why they differ:",
       ...a.notes.map((n) => `  - ${n}`),
     );

@@ -44,6 +44,11 @@ export interface RowRunOptions {
   readonly ios: number;
   /** Seed of the LBA stream. */
   readonly seed: number;
+  /**
+   * Controller options on top of those the cost model and the row set (default none); the
+   * anchor's device-bound profile adds `serialCommandProcessing` here (`sweep_anchor.ts`).
+   */
+  readonly controller?: Readonly<Partial<ControllerOptions>>;
 }
 
 /** One row: its configuration and what it measured. Rates are per measured I/O. */
@@ -205,7 +210,7 @@ function measure(
   run: RowRunOptions,
 ): Metrics {
   const machine = new Machine({ pollQuantumNs: cost.pollNs });
-  const ctrl = new NvmeController(controllerOptionsFor(config, cost));
+  const ctrl = new NvmeController({ ...controllerOptionsFor(config, cost), ...run.controller });
   const host = new ChargingHostPort(machine.attach(ctrl), machine, cost);
   const setup = driverSetupFor(config);
   const driver = factory(host, setup.options);

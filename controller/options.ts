@@ -65,6 +65,19 @@ export interface ControllerOptions {
   doorbellLatencyNs: number;
   /** Controller per-command processing time before completion (default 0). */
   commandLatencyNs: number;
+  /**
+   * One command worker, like QEMU's single main-loop thread (default false: commands are
+   * processed in parallel and each completes `commandLatencyNs` plus its media time after it was
+   * fetched). When true, commands are processed one after another, each occupying the worker for
+   * `commandLatencyNs` from when the worker is free; media latency still overlaps (it is
+   * asynchronous I/O). N commands fetched together then complete `commandLatencyNs` apart, so the
+   * controller saturates at 1e9 / `commandLatencyNs` commands per second. The worker also runs
+   * the queue pass: after a doorbell the SQs are looked at `doorbellLatencyNs` later or when the
+   * worker has finished the commands it holds, whichever is later (QEMU's SQ bottom half waits
+   * for its main loop too). Used by the sweep's device-bound anchor profile
+   * (`bench/sweep_anchor.ts`).
+   */
+  serialCommandProcessing: boolean;
   /** Identify MDTS: max transfer 2^MDTS memory pages (CAP.MPSMIN); 0 = unlimited (default 7). */
   mdts: number;
   /** Identify AERL: outstanding AER limit, 0's based (default 3 = 4). */
@@ -131,6 +144,7 @@ export const DEFAULT_OPTIONS: Readonly<ControllerOptions> = Object.freeze({
   shutdownDelayNs: 1_000_000,
   doorbellLatencyNs: 500,
   commandLatencyNs: 0,
+  serialCommandProcessing: false,
   mdts: 7,
   aerl: 3,
   acl: 3,

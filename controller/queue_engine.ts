@@ -44,6 +44,11 @@ export abstract class QueueEngine extends DoorbellEngine {
   #cqeScratch = new Uint8Array(CQE_SIZE);
   #cqeView = new DataView(this.#cqeScratch.buffer);
   #passScheduled = false;
+  /**
+   * With `serialCommandProcessing`: the virtual time at which the one command worker is free
+   * again (0 after a reset: free).
+   */
+  #busyUntil = 0;
   /** Completions waiting for room in their CQ, per CQ id, and how many in all. */
   #held: Map<number, Request[]> = new Map();
   #heldCount = 0;
@@ -69,11 +74,19 @@ export abstract class QueueEngine extends DoorbellEngine {
 
   // ---- the queue engine ----
 
-  /** Schedules a pass `doorbellLatencyNs` from now, unless one is pending. */
+  /**
+   * Schedules a pass `doorbellLatencyNs` from now, unless one is pending; with
+   * `serialCommandProcessing`, no earlier than when the worker is free.
+   */
   protected schedulePass(): void {
     if (this.#passScheduled) return;
     this.#passScheduled = true;
-    this.port.schedule(this.options.doorbellLatencyNs, this.#runPass);
+    let delay = this.options.doorbellLatencyNs;
+    // One worker: the queue pass (SQ fetch) waits until the worker has finished what it holds.
+    if (this.options.serialCommandProcessing) {
+      delay = Math.max(delay, this.#busyUntil - this.port.now());
+    }
+    this.port.schedule(delay, this.#runPass);
   }
 
   /** One pass: take shadow values, post held completions, then fetch while anything is ready. */
@@ -170,9 +183,20 @@ export abstract class QueueEngine extends DoorbellEngine {
     return true;
   }
 
-  /** Completes a request after the command and media latency (immediately when both are 0). */
+  /**
+   * Completes a request after the command and media latency (immediately when both are 0). With
+   * `serialCommandProcessing` the command's `commandLatencyNs` starts only when the one worker is
+   * free (commands queue behind each other); its media time then overlaps with later commands.
+   */
   complete(req: Request): void {
-    const delay = this.options.commandLatencyNs + this.mediaLatency(req);
+    const commandNs = this.options.commandLatencyNs;
+    let delay = commandNs + this.mediaLatency(req);
+    if (this.options.serialCommandProcessing && commandNs > 0) {
+      const now = this.port.now();
+      // The worker takes this command when it is free, and is busy with it for commandNs.
+      this.#busyUntil = Math.max(now, this.#busyUntil) + commandNs;
+      delay += this.#busyUntil - commandNs - now;
+    }
     if (delay <= 0) {
       this.#finish(req);
       return;
@@ -353,5 +377,6 @@ export abstract class QueueEngine extends DoorbellEngine {
     this.arbiter.reset();
     this.resetDoorbellState();
     this.#passScheduled = false;
+    this.#busyUntil = 0;
   }
 }
