@@ -9,7 +9,8 @@
 // `Granule` covering GRANULE_BYTES of LBA space (one block when blocks are that large or larger),
 // so a 4 KiB read of 512-byte blocks costs one Map lookup and one copy instead of eight of each.
 // A granule exists only while it holds at least one block that is not ABSENT, and its data
-// buffer only while at least one block holds DATA, so the store stays sparse.
+// buffer (and metadata buffer, for formats with metadata) only while at least one block holds
+// DATA, so the store stays sparse. A block's metadata is valid exactly when its state is DATA.
 export const GRANULE_BYTES = 4096;
 /** Block states within a granule. */
 export const ABSENT = 0; // not in this layer: the volatile layer falls through to the durable one
@@ -25,6 +26,8 @@ export class Granule {
   /** Blocks whose state is DATA (`data` is released at 0). */
   dataBlocks = 0;
   data: Uint8Array | null = null;
+  /** The blocks' metadata (MS bytes each) when the format has metadata; kept with `data`. */
+  meta: Uint8Array | null = null;
 
   constructor(blocks: number) {
     this.state = new Uint8Array(blocks);
@@ -37,7 +40,7 @@ export class Granule {
     this.state[i] = s;
     this.used += (s !== ABSENT ? 1 : 0) - (old !== ABSENT ? 1 : 0);
     this.dataBlocks += (s === DATA ? 1 : 0) - (old === DATA ? 1 : 0);
-    if (this.dataBlocks === 0) this.data = null;
+    if (this.dataBlocks === 0) this.data = this.meta = null;
   }
 }
 

@@ -10,8 +10,10 @@
  * controller (bit 3 clear: broadcast supported), no cryptographic erase (bit 2 clear). Every
  * format erases the user data, so SES 001b (User Data Erase) is honoured as is; SES 010b
  * (Cryptographic Erase) and reserved values are Invalid Field. Namespaces have no end-to-end
- * protection (DPC = 0): PI other than 0 is Invalid Field. Metadata is reported in a separate
- * buffer only (MC bit 1), so MSET = 1 with a format that has metadata is Invalid Format.
+ * protection (DPC = 0): PI other than 0 is Invalid Field. Both metadata settings are supported
+ * (Identify Namespace MC bits 1:0 = 11b): MSET = 0 puts metadata in a separate buffer at MPTR,
+ * MSET = 1 interleaves it with the data (extended LBA, FLBAS bit 4); MSET means nothing for a
+ * format without metadata. Every format erases the metadata with the data.
  *
  * @module
  */
@@ -119,10 +121,10 @@ export function namespaceAttachment(ctrl: NvmeController, req: Request): number 
   );
 }
 
-/** Invalid Format unless `ns` can take LBA format `lbaf` with metadata setting `mset`. */
-function formatProblem(ns: Namespace, lbaf: number, mset: boolean): number {
+/** Invalid Format unless `ns` can take LBA format `lbaf` (either metadata setting works). */
+function formatProblem(ns: Namespace, lbaf: number): number {
   const f = ns.lbaFormats[lbaf];
-  if (f === undefined || (mset && f.ms > 0)) return Status.INVALID_FORMAT | DNR;
+  if (f === undefined) return Status.INVALID_FORMAT | DNR;
   // The namespace keeps its capacity in bytes: it must still hold one block of the new size.
   if (ns.capacityBytes < lbaDataBytes(f.lbads)) return Status.INVALID_FORMAT | DNR;
   return 0;
@@ -133,7 +135,7 @@ function formatProblem(ns: Namespace, lbaf: number, mset: boolean): number {
  * to this controller, all or nothing) and switches it to LBA format LBAFU:LBAFL; NSZE and NCAP are
  * re-expressed in the new block size. Statuses: Invalid Namespace or Format (NSID 0 or above NN),
  * Invalid Field (NSID valid but not attached here; PI ≠ 0; SES other than 000b/001b), Invalid
- * Format (format index not supported, MSET = 1 with metadata, block larger than the namespace).
+ * Format (format index not supported, block larger than the namespace). MSET sets FLBAS bit 4.
  */
 export function formatNvm(ctrl: NvmeController, req: Request): number {
   const cdw10 = req.cdw(10);
@@ -151,14 +153,14 @@ export function formatNvm(ctrl: NvmeController, req: Request): number {
   if (nsid !== NSID_BROADCAST) {
     const ns = ctrl.activeNamespace(nsid);
     if (!ns) return Status.INVALID_FIELD | DNR; // a valid NSID that is inactive here
-    return formatProblem(ns, lbaf, mset) || attempt(() => ns.format(lbaf));
+    return formatProblem(ns, lbaf) || attempt(() => ns.format(lbaf, mset));
   }
   const targets = ctrl.subsystem.activeNamespaces(cntlid).map((id) => ctrl.activeNamespace(id)!);
   for (const ns of targets) {
-    const problem = formatProblem(ns, lbaf, mset);
+    const problem = formatProblem(ns, lbaf);
     if (problem) return problem;
   }
   return attempt(() => {
-    for (const ns of targets) ns.format(lbaf);
+    for (const ns of targets) ns.format(lbaf, mset);
   });
 }

@@ -27,7 +27,11 @@
  * so an aligned 4 KiB read is one lookup and one copy. Hot paths copy into and out of caller
  * buffers at offsets and allocate nothing except a granule the first time one of its LBAs is
  * written (and one short-lived view per granule written or partly read).
- * Metadata (LBA formats with MS > 0) is not stored here.
+ *
+ * Metadata (LBA formats with MS > 0, `metadataSize`): each block's MS bytes live in its granule
+ * beside its data (`_media_metadata.ts`), so they follow the data through the write cache, Flush,
+ * power loss, Write Zeroes and deallocation (reading as zeros like the data), and Format NVM.
+ * `write` takes the metadata with the data; `readMetadata` and `compareMetadata` read it.
  *
  * @example
  * ```ts
@@ -63,6 +67,17 @@ import {
   type Layer,
   ZEROED,
 } from "./_media_granule.ts";
+import {
+  checkMetaBuffer,
+  compareMeta,
+  type MetaGeometry,
+  moveMeta,
+  putMeta,
+  readMeta,
+} from "./_media_metadata.ts";
+
+/** Largest Metadata Size (the LBA Format MS field is 16 bits). */
+const MAX_METADATA_SIZE = 0xffff;
 
 export {
   CACHED_WRITE,
@@ -81,6 +96,8 @@ export class MediaStore {
   #blockCount = 0;
   /** Blocks per granule: a power of two (GRANULE_BYTES / block size, at least 1). */
   #per = 1;
+  /** Metadata bytes per block (MS) and blocks per granule, as the metadata helpers take them. */
+  #geo: MetaGeometry = { per: 1, ms: 0 };
   #cacheEnabled: boolean;
   readonly #durable: Layer = new Map();
   readonly #volatile: Layer = new Map();
@@ -88,12 +105,17 @@ export class MediaStore {
   /** Creates empty media (every block reads as zeros). */
   constructor(options: MediaStoreOptions) {
     this.#cacheEnabled = options.writeCacheEnabled ?? false;
-    this.format(options.blockSize, options.blockCount);
+    this.format(options.blockSize, options.blockCount, options.metadataSize ?? 0);
   }
 
   /** Block (LBA data) size in bytes. */
   get blockSize(): number {
     return this.#blockSize;
+  }
+
+  /** Metadata bytes per block (MS); 0 when the format has no metadata. */
+  get metadataSize(): number {
+    return this.#geo.ms;
   }
 
   /** Number of blocks; valid LBAs are `0..blockCount-1`. */
@@ -112,11 +134,16 @@ export class MediaStore {
   }
 
   /**
-   * Erases everything (both layers) and sets a new block size and, optionally, block count (the
-   * count defaults to the current one). Throws {@linkcode MediaRangeError} for a block size that
-   * is not a power of two ≥ 512 or a count that is not a non-negative safe integer.
+   * Erases everything (both layers, data and metadata) and sets a new block size and,
+   * optionally, block count and metadata size (each defaults to the current one). Throws
+   * {@linkcode MediaRangeError} for a block size that is not a power of two ≥ 512, a count that
+   * is not a non-negative safe integer or a metadata size outside 0..65535.
    */
-  format(blockSize: number, blockCount: number = this.#blockCount): void {
+  format(
+    blockSize: number,
+    blockCount: number = this.#blockCount,
+    metadataSize: number = this.#geo.ms,
+  ): void {
     if (!isValidBlockSize(blockSize)) {
       throw new MediaRangeError(
         `block size ${blockSize} is invalid: use a power of two of at least ${MIN_BLOCK_SIZE}`,
@@ -125,11 +152,15 @@ export class MediaStore {
     if (!Number.isSafeInteger(blockCount) || blockCount < 0) {
       throw new MediaRangeError(`block count ${blockCount} is invalid: use 0..2^53-1`);
     }
+    if (!Number.isInteger(metadataSize) || metadataSize < 0 || metadataSize > MAX_METADATA_SIZE) {
+      throw new MediaRangeError(`metadata size ${metadataSize} is invalid: use 0..65535`);
+    }
     this.#durable.clear();
     this.#volatile.clear();
     this.#blockSize = blockSize;
     this.#blockCount = blockCount;
     this.#per = Math.max(1, GRANULE_BYTES / blockSize);
+    this.#geo = { per: this.#per, ms: metadataSize };
   }
 
   /**
@@ -176,6 +207,8 @@ export class MediaStore {
    * Writes `count` blocks from `src` at `srcOff` starting at `lba`. The data goes to the volatile
    * layer when the write cache is enabled and `fua` is not set, otherwise straight to the durable
    * layer (and any older cached copy is discarded). A durable write clears an uncorrectable mark.
+   * With metadata (MS > 0) the blocks' metadata comes from `meta` at `metaOff` (MS bytes per
+   * block), or is zeros when `meta` is null; without metadata `meta` is ignored.
    */
   write(
     lba: number,
@@ -183,8 +216,12 @@ export class MediaStore {
     src: Uint8Array,
     srcOff: number,
     options: WriteOptions = CACHED_WRITE,
+    meta: Uint8Array | null = null,
+    metaOff = 0,
   ): void {
     this.#check(lba, count, src, srcOff, "write");
+    const geo = this.#geo, ms = geo.ms;
+    if (ms > 0 && meta !== null) checkMetaBuffer(this.#geo, count, meta, metaOff, "write");
     const durable = !this.#cacheEnabled || options.fua === true;
     const layer = durable ? this.#durable : this.#volatile;
     const bs = this.#blockSize, per = this.#per;
@@ -197,6 +234,7 @@ export class MediaStore {
       if (g.data === null) g.data = new Uint8Array(per * bs);
       const at = srcOff + i * bs;
       g.data.set(src.subarray(at, at + n * bs), first * bs);
+      if (ms > 0) putMeta(g, geo, first, n, meta, metaOff + i * ms);
       for (let j = 0; j < n; j++) g.mark(first + j, DATA);
       i += n;
     }
@@ -277,6 +315,29 @@ export class MediaStore {
     return true;
   }
 
+  /**
+   * Copies the newest metadata of `count` blocks at `lba` (MS bytes each) into `dst` at `dstOff`:
+   * zeros for blocks that hold no data (never written, deallocated, zeroed, uncorrectable).
+   * Does nothing when the format has no metadata.
+   */
+  readMetadata(lba: number, count: number, dst: Uint8Array, dstOff: number): void {
+    this.#check(lba, count, null, 0, "read metadata");
+    if (this.#geo.ms === 0) return;
+    checkMetaBuffer(this.#geo, count, dst, dstOff, "read metadata");
+    readMeta(this.#volatile, this.#durable, this.#geo, lba, count, dst, dstOff);
+  }
+
+  /**
+   * Compares the newest metadata of `count` blocks at `lba` with `src` at `srcOff`; true when
+   * every byte matches (always true when the format has no metadata).
+   */
+  compareMetadata(lba: number, count: number, src: Uint8Array, srcOff: number): boolean {
+    this.#check(lba, count, null, 0, "compare metadata");
+    if (this.#geo.ms === 0) return true;
+    checkMetaBuffer(this.#geo, count, src, srcOff, "compare metadata");
+    return compareMeta(this.#volatile, this.#durable, this.#geo, lba, count, src, srcOff);
+  }
+
   /** Flush: makes every cached block durable (the volatile layer becomes empty). */
   flush(): void {
     if (this.#volatile.size === 0) return;
@@ -294,6 +355,7 @@ export class MediaStore {
         if (s === DATA) {
           if (d.data === null) d.data = new Uint8Array(per * bs);
           d.data.set((v.data as Uint8Array).subarray(b * bs, b * bs + bs), b * bs);
+          if (this.#geo.ms > 0) moveMeta(v, d, this.#geo, b);
           d.mark(b, DATA);
         } else if (s === ZEROED) {
           d.mark(b, ABSENT);
@@ -319,15 +381,16 @@ export class MediaStore {
   }
 
   /**
-   * Bytes of block data the store holds in both layers (markers for zeroed or uncorrectable
-   * blocks count nothing). A block that is both durable and cached counts twice. Counts the
-   * blocks holding data; a granule's buffer may hold up to 4 KiB more for its unwritten blocks.
+   * Bytes of block data and metadata the store holds in both layers (markers for zeroed or
+   * uncorrectable blocks count nothing). A block that is both durable and cached counts twice.
+   * Counts the blocks holding data; a granule's buffers may hold up to one granule more for its
+   * unwritten blocks.
    */
   bytesStored(): number {
     let n = 0;
     for (const g of this.#durable.values()) n += g.dataBlocks;
     for (const g of this.#volatile.values()) n += g.dataBlocks;
-    return n * this.#blockSize;
+    return n * (this.#blockSize + this.#geo.ms);
   }
 
   /**

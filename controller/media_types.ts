@@ -36,6 +36,8 @@ export interface MediaStoreOptions {
   readonly blockCount: number;
   /** Whether the volatile write cache starts enabled (default false). */
   readonly writeCacheEnabled?: boolean;
+  /** Metadata bytes stored per block (the format's MS), 0..65535 (default 0: none). */
+  readonly metadataSize?: number;
 }
 
 /**

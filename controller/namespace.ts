@@ -7,6 +7,11 @@
  * metadata), format index 0, NCAP = NSZE (no thin provisioning), private (NMIC 0), write cache
  * off, no end-to-end protection, identifiers derived deterministically from `idSeed`.
  *
+ * Metadata: a format with MS > 0 stores MS bytes per block beside the data (media.ts), moved
+ * either as a separate buffer at MPTR (FLBAS bit 4 = 0, the default) or as an extended LBA,
+ * interleaved after each block's data in the data buffer (FLBAS bit 4 = 1, `extendedLba`); see
+ * nvm_metadata.ts. Identify Namespace reports MC bits 0 and 1 (both ways supported).
+ *
  * The namespace's capacity in bytes is fixed at creation; a Format NVM to a different LBA data
  * size re-expresses NSZE and NCAP in the new block size (`floor(bytes / blockSize)`).
  *
@@ -43,7 +48,7 @@ import { COPY_MCL, COPY_MSRC, COPY_MSSRL } from "./nvm_copy.ts";
 
 /** One LBA format a namespace supports (reported as an LBAF entry of Identify Namespace). */
 export interface LbaFormatSpec {
-  /** Metadata Size in bytes per LBA (MS); 0 for none. Metadata is reported, not stored. */
+  /** Metadata Size in bytes per LBA (MS); 0 for none. Stored per block with the data. */
   readonly ms: number;
   /** LBA Data Size as log2(bytes) (LBADS): 9 = 512 B, 12 = 4 KiB; 9..30. */
   readonly lbads: number;
@@ -87,6 +92,11 @@ export interface NamespaceOptions {
   readonly idSeed?: string;
   /** Whether the media's volatile write cache starts enabled (default false). */
   readonly writeCacheEnabled?: boolean;
+  /**
+   * FLBAS bit 4: metadata travels at the end of each block's data (extended LBA) rather than in
+   * a separate buffer (default false). Ignored for a format without metadata.
+   */
+  readonly extendedLba?: boolean;
 }
 
 /** Thrown for namespace options that cannot describe a namespace (a harness usage error). */
@@ -182,6 +192,9 @@ export class Namespace {
   readonly sizeBytes: number;
   readonly #capBytes: number;
   #formatIndex: number;
+  #extended: boolean;
+  #separateMs = 0;
+  #transferBlock = 0;
 
   /** Creates a namespace; throws {@linkcode NamespaceConfigError} for invalid options. */
   constructor(options: NamespaceOptions) {
@@ -210,13 +223,16 @@ export class Namespace {
     this.nsid = nsid;
     this.shared = options.shared ?? false;
     this.#formatIndex = index;
+    this.#extended = false;
     this.sizeBytes = nsze * bs;
     this.#capBytes = ncap * bs;
     this.media = new MediaStore({
       blockSize: bs,
       blockCount: nsze,
       writeCacheEnabled: options.writeCacheEnabled ?? false,
+      metadataSize: this.lbaFormats[index].ms,
     });
+    this.#setMetadataLayout(options.extendedLba ?? false);
     const seed = options.idSeed ?? `nsid-${nsid}`;
     this.eui64 = deriveBytes(`${seed}/eui64`, 8);
     this.eui64.set(DERIVED_COMPANY_ID, 0);
@@ -235,6 +251,33 @@ export class Namespace {
   /** The LBA format in use. */
   get lbaFormat(): LbaFormatSpec {
     return this.lbaFormats[this.#formatIndex];
+  }
+
+  /** Metadata Size (MS) in bytes per block of the format in use; 0 for none. */
+  get metadataSize(): number {
+    return this.media.metadataSize;
+  }
+
+  /** FLBAS bit 4: the format has metadata and it is interleaved with the data (extended LBA). */
+  get extendedLba(): boolean {
+    return this.#extended;
+  }
+
+  /**
+   * Metadata bytes per block that travel in the separate buffer at MPTR: MS when the format has
+   * metadata and FLBAS bit 4 is clear, else 0 (no metadata, or extended LBAs).
+   */
+  get separateMetadataSize(): number {
+    return this.#separateMs;
+  }
+
+  /**
+   * Bytes per block in the data buffer: the LBA data size, plus MS for extended LBAs. MDTS
+   * counts these bytes (Base 2.1 §5.1.13.2.1 MDTS includes metadata interleaved with the data,
+   * not a separate metadata buffer; CTRATT.MEM is 0).
+   */
+  get transferBlockSize(): number {
+    return this.#transferBlock;
   }
 
   /** LBA data size in bytes of the format in use. */
@@ -263,11 +306,12 @@ export class Namespace {
   }
 
   /**
-   * Format NVM: erases the media and switches to LBA format `lbafIndex`. Throws
+   * Format NVM: erases the media (data and metadata) and switches to LBA format `lbafIndex`;
+   * `extendedLba` is Format NVM's MSET (FLBAS bit 4: metadata interleaved with the data). Throws
    * {@linkcode InvalidFormatError} (Invalid Format, 10Ah) for an index the namespace does not
    * support or a block larger than the namespace.
    */
-  format(lbafIndex: number): void {
+  format(lbafIndex: number, extendedLba = false): void {
     const f = Number.isInteger(lbafIndex) ? this.lbaFormats[lbafIndex] : undefined;
     if (f === undefined) {
       throw new InvalidFormatError(
@@ -281,8 +325,17 @@ export class Namespace {
         `namespace ${this.nsid} holds ${this.#capBytes} bytes, less than one ${bs}-byte block`,
       );
     }
-    this.media.format(bs, Math.floor(this.sizeBytes / bs));
+    this.media.format(bs, Math.floor(this.sizeBytes / bs), f.ms);
     this.#formatIndex = lbafIndex;
+    this.#setMetadataLayout(extendedLba);
+  }
+
+  /** Derives the per-command metadata layout from the format in use and FLBAS bit 4. */
+  #setMetadataLayout(extendedLba: boolean): void {
+    const ms = this.media.metadataSize;
+    this.#extended = extendedLba && ms > 0;
+    this.#separateMs = this.#extended ? 0 : ms;
+    this.#transferBlock = this.media.blockSize + (this.#extended ? ms : 0);
   }
 
   /**
@@ -299,8 +352,9 @@ export class Namespace {
         nuse: BigInt(this.media.allocatedBlocks()),
         nsfeat: this.ncap < this.nsze ? 1 << Nsfeat.THINP : 0,
         nlbaf: this.lbaFormats.length - 1, // 0's based
-        flbas: flbasFor(this.#formatIndex),
-        mc: hasMetadata ? 1 << Mc.SEPARATE : 0,
+        flbas: flbasFor(this.#formatIndex, this.#extended),
+        // Both metadata transfer ways are implemented (nvm_metadata.ts).
+        mc: hasMetadata ? (1 << Mc.SEPARATE) | (1 << Mc.EXTENDED) : 0,
         dpc: 0, // no end-to-end protection
         dps: 0,
         nmic: this.shared ? 1 << Nmic.SHARED : 0,

@@ -6,6 +6,7 @@ import {
   formatIndex,
   IdentifyNamespace,
   LBA_FORMAT_COUNT,
+  Mc,
   Nmic,
   Nsfeat,
 } from "../spec/identify_namespace.ts";
@@ -80,14 +81,14 @@ Deno.test("Namespace", async (t) => {
     assertEquals(id.nsfeat & (1 << Nsfeat.THINP), 1 << Nsfeat.THINP);
   });
 
-  await t.step("metadata formats set MC (separate buffer)", () => {
+  await t.step("metadata formats set MC (separate buffer and extended LBA)", () => {
     const ns = new Namespace({
       nsid: 1,
       nsze: 8,
       lbaFormats: [{ ms: 0, lbads: 9 }, { ms: 8, lbads: 9 }, { ms: 64, lbads: 12, rp: 2 }],
     });
     const id = identify(ns);
-    assertEquals(id.mc, 2);
+    assertEquals(id.mc, (1 << Mc.SEPARATE) | (1 << Mc.EXTENDED));
     assertEquals(id.nlbaf, 2);
     assertEquals(id.lbaf[2], { ms: 64, ds: 12, rp: 2 });
   });

@@ -19,7 +19,8 @@
  * (§3.3.2.1); ranges `0..k-1` are already written. Each range is copied as if read completely
  * before it is written (so a destination overlapping its own source is handled as `memmove`
  * does), in chunks of at most MDTS bytes through the controller's I/O buffer. FUA (CDW12 bit 30)
- * makes the written data durable before completion; LR is a hint. The namespaces carry no
+ * makes the written data durable before completion; LR is a hint. Each block's metadata (formats
+ * with MS > 0) is copied with its data: it belongs to the logical block. The namespaces carry no
  * protection information, so PRINFOR/PRINFOW, the tags and STCW are ignored, as are DTYPE and
  * DSPEC (no directives are supported). With `ctrl.noopIo` the checks run and no media moves.
  *
@@ -44,6 +45,7 @@ import type { NvmeController } from "./controller.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Request } from "./request.ts";
 import { commandNamespace, inNamespace, writeMode } from "./nvm_io.ts";
+import { metadataBuffer } from "./nvm_metadata.ts";
 
 /** Maximum Source Range Count (MSRC), 0's based: 128 ranges, one 4 KiB page of entries. */
 export const COPY_MSRC = 127;
@@ -134,15 +136,17 @@ function copyBlocks(
   count: number,
   mode: WriteOptions,
 ): void {
-  const bs = ns.blockSize;
+  const bs = ns.blockSize, ms = ns.metadataSize;
   const chunk = Math.max(1, Math.floor(ctrl.maxTransferBytes() / bs));
   const buf = ctrl.ioBuffer(Math.min(count, chunk) * bs);
+  const meta = ms > 0 ? metadataBuffer(Math.min(count, chunk) * ms) : null;
   const backward = dst > src && dst < src + count;
   for (let done = 0; done < count;) {
     const n = Math.min(chunk, count - done);
     const off = backward ? count - done - n : done;
     ns.media.read(src + off, n, buf, 0);
-    ns.media.write(dst + off, n, buf, 0, mode);
+    if (meta !== null) ns.media.readMetadata(src + off, n, meta, 0);
+    ns.media.write(dst + off, n, buf, 0, mode, meta, 0);
     done += n;
   }
 }

@@ -17,6 +17,12 @@
  *   whole-namespace flush only, so FUA commits every cached block of the namespace — more than
  *   the spec requires, never less.
  *
+ * Namespaces whose format has metadata (MS > 0) move it with the data: Read, Write and Compare
+ * hand over to nvm_metadata.ts (separate buffer at MPTR, or extended LBAs; MDTS counts the data
+ * buffer, so interleaved metadata counts and a separate buffer does not). Write Zeroes,
+ * deallocation and Write Uncorrectable leave the blocks' metadata reading as zeros, as their data
+ * does; Verify reads no metadata it could report on (no protection information).
+ *
  * With `ctrl.noopIo` set every command is checked as usual and then completes without touching
  * the media (Read transfers whatever the bounce buffer holds).
  *
@@ -30,6 +36,7 @@ import { CACHED_WRITE, FUA_WRITE, READ_OK, type WriteOptions } from "./media.ts"
 import type { NvmeController } from "./controller.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Request } from "./request.ts";
+import { compareWithMetadata, readWithMetadata, writeWithMetadata } from "./nvm_metadata.ts";
 
 const DNR = 1 << 14;
 const NSID_ALL = 0xffff_ffff;
@@ -103,12 +110,16 @@ function noProtection(ctrl: NvmeController, req: Request): Namespace | number {
   return req.cdw(12) & PRACT ? Status.INVALID_FIELD | DNR : ns;
 }
 
-/** As {@linkcode lbaRange}, and the transfer must also fit MDTS. */
+/**
+ * As {@linkcode lbaRange}, and the data buffer (NLB × (LBA data size + MS for extended LBAs))
+ * must also fit MDTS.
+ */
 function dataRange(ctrl: NvmeController, req: Request): Namespace | number {
   const ns = lbaRange(ctrl, req);
   if (typeof ns === "number") return ns;
   if (
-    blocksOf(req) * ns.blockSize > ctrl.maxTransferBytes() && !ctrl.mutants["mdts-not-enforced"]
+    blocksOf(req) * ns.transferBlockSize > ctrl.maxTransferBytes() &&
+    !ctrl.mutants["mdts-not-enforced"]
   ) {
     return Status.INVALID_FIELD | DNR;
   }
@@ -124,6 +135,7 @@ function commitForFua(ns: Namespace, req: Request): void {
 export function read(ctrl: NvmeController, req: Request): number {
   const ns = dataRange(ctrl, req);
   if (typeof ns === "number") return ns;
+  if (ns.metadataSize > 0) return readWithMetadata(ctrl, req, ns, (req.cdw(12) & FUA) !== 0);
   const blocks = blocksOf(req), bytes = blocks * ns.blockSize;
   const buf = ctrl.ioBuffer(bytes);
   const t = ctrl.port.trace;
@@ -150,6 +162,7 @@ export function read(ctrl: NvmeController, req: Request): number {
 export function write(ctrl: NvmeController, req: Request): number {
   const ns = dataRange(ctrl, req);
   if (typeof ns === "number") return ns;
+  if (ns.metadataSize > 0) return writeWithMetadata(ctrl, req, ns, writeMode(req));
   const blocks = blocksOf(req), bytes = blocks * ns.blockSize;
   const buf = ctrl.ioBuffer(bytes);
   const t = ctrl.port.trace;
@@ -174,6 +187,7 @@ export function write(ctrl: NvmeController, req: Request): number {
 export function compare(ctrl: NvmeController, req: Request): number {
   const ns = dataRange(ctrl, req);
   if (typeof ns === "number") return ns;
+  if (ns.metadataSize > 0) return compareWithMetadata(ctrl, req, ns, (req.cdw(12) & FUA) !== 0);
   const blocks = blocksOf(req), bytes = blocks * ns.blockSize;
   const buf = ctrl.ioBuffer(bytes);
   const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());

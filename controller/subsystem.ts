@@ -229,11 +229,10 @@ export class NvmSubsystem {
     }
     const index = formatIndex(flbas);
     const format = this.lbaFormats[index];
-    if (format === undefined || (format.ms > 0 && (flbas & (1 << Flbas.EXTENDED)) !== 0)) {
+    if (format === undefined) {
       fail(
         Status.INVALID_FORMAT,
-        `FLBAS ${flbas}: use a format index 0..${this.lbaFormats.length - 1} ` +
-          "without extended metadata",
+        `FLBAS ${flbas}: use a format index 0..${this.lbaFormats.length - 1}`,
       );
     }
     if (ncap < nsze && !this.thinProvisioning) {
@@ -266,6 +265,7 @@ export class NvmSubsystem {
       shared: (nmic & (1 << Nmic.SHARED)) !== 0,
       idSeed: `${this.nqn}/ns${nsid}/gen${this.#created++}`,
       writeCacheEnabled: this.#writeCache,
+      extendedLba: (flbas & (1 << Flbas.EXTENDED)) !== 0,
     });
     this.#namespaces.set(nsid, ns);
     return ns;
