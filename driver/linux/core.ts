@@ -379,3 +379,21 @@ export class LinuxCore {
     return result;
   }
 }
+
+/**
+ * A synchronous admin command for bring-up and recovery: the completion (whatever its status), or
+ * a DriverError when none came within the admin timeout.
+ */
+export function adminCommand(
+  core: LinuxCore,
+  what: string,
+  cmd: DriverCommand,
+  prp1 = 0,
+  prp2 = 0,
+): DriverCompletion {
+  const c = core.adminSync(cmd, prp1, prp2);
+  if (c === null) {
+    throw new DriverError(`${what}: no completion within the admin timeout; controller disabled`);
+  }
+  return c;
+}

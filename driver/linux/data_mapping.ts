@@ -73,13 +73,23 @@ export type SglPolicy = "unsupported" | "supported";
 export type MapOutcome = "prp" | "sgl" | "bad-buffer";
 
 /**
+ * Scratch of every mapper: one descriptor page being built, the PRP entries after PRP1, and merged
+ * SGL segments. Shared by all instances (so creating a driver allocates none of it): `map` runs to
+ * completion without calling back into driver code, so no two mappings ever interleave.
+ */
+const scratchPage = new Uint8Array(CTRL_PAGE_SIZE);
+const scratchPageView = new DataView(scratchPage.buffer);
+const scratchEntries = new Float64Array(MAX_DESCRIPTOR_PAGES * PRPS_PER_PAGE + 1);
+const scratchMerged = new Float64Array(2 * (MAX_SGL_SEGMENTS + 1));
+
+/**
  * Builds data pointers into an SQE. One instance per driver; scratch memory is reused.
  */
 export class LinuxDataMapper {
-  readonly #scratch = new Uint8Array(CTRL_PAGE_SIZE);
-  readonly #sv = new DataView(this.#scratch.buffer);
-  readonly #entries = new Float64Array(MAX_DESCRIPTOR_PAGES * PRPS_PER_PAGE + 1);
-  readonly #merged = new Float64Array(2 * (MAX_SGL_SEGMENTS + 1));
+  readonly #scratch = scratchPage;
+  readonly #sv = scratchPageView;
+  readonly #entries = scratchEntries;
+  readonly #merged = scratchMerged;
 
   /** A mapper over `host`, with a small pool for short lists. */
   constructor(readonly host: HostPort, readonly pool: SmallPool) {}

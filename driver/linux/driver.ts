@@ -33,7 +33,8 @@ import {
 import { type DriverLogEntry, LinuxCore, type LinuxCtrlState } from "./core.ts";
 import { type LinuxDriverOptions, resolveLinuxOptions } from "./options.ts";
 import { checkTimeouts, disableDevice, resetController } from "./recovery.ts";
-import { bringUp, handleNamespaceNotice } from "./setup.ts";
+import { handleNamespaceNotice } from "./identify.ts";
+import { bringUp } from "./setup.ts";
 
 /** AER completion: event type Notice (Base 2.1 §5.1.2, Figure "Asynchronous Event Type"). */
 const AER_TYPE_NOTICE = 2;

@@ -64,10 +64,15 @@ export class NvmeQueue {
   dbbufCqEi = 0;
   /** Requests in flight on this queue. */
   inFlight = 0;
-  /** Request slots. */
+  /**
+   * Request slots created so far, indexed by tag. A slot is created on the first use of its tag
+   * (never-used tags are handed out in ascending order), so bring-up costs nothing per tag.
+   */
   readonly tags: LinuxRequest[] = [];
-  readonly #free: Int32Array;
-  #freeCount: number;
+  /** Tags this queue may hand out. */
+  readonly tagCount: number;
+  /** Returned tags, a stack: the most recently freed tag is reused first. */
+  readonly #free: number[] = [];
   /** SQ memory. */
   readonly sq: number;
   /** CQ memory. */
@@ -75,7 +80,7 @@ export class NvmeQueue {
   readonly #sqDb: number;
   readonly #cqDb: number;
 
-  /** Allocates SQ and CQ memory (page aligned, zeroed CQ) and `tagCount` request slots. */
+  /** Allocates SQ and CQ memory (page aligned, zeroed CQ); `tagCount` request slots on demand. */
   constructor(
     readonly host: HostPort,
     readonly qid: number,
@@ -90,30 +95,31 @@ export class NvmeQueue {
     host.memFill(this.cq, depth * CQE_SIZE, 0);
     this.#sqDb = sqTailDoorbell(qid, dstrd);
     this.#cqDb = cqHeadDoorbell(qid, dstrd);
-    this.#free = new Int32Array(tagCount);
-    for (let i = 0; i < tagCount; i++) {
-      this.tags.push(new LinuxRequest(this, i));
-      this.#free[i] = tagCount - 1 - i;
-    }
-    this.#freeCount = tagCount;
+    this.tagCount = tagCount;
   }
 
-  /** A free request slot, or null. */
+  /**
+   * A free request slot, or null: the most recently freed tag, else the lowest never-used one —
+   * the order of a free stack preloaded with every tag, lowest on top.
+   */
   allocTag(): LinuxRequest | null {
-    if (this.#freeCount === 0) return null;
+    if (!this.hasFreeTag) return null;
     // The controller said where its head is: never fill the slot just behind it.
     if ((this.sqTail + 1) % this.depth === this.sqHead && this.inFlight > 0) return null;
-    return this.tags[this.#free[--this.#freeCount]];
+    if (this.#free.length > 0) return this.tags[this.#free.pop()!];
+    const req = new LinuxRequest(this, this.tags.length);
+    this.tags.push(req);
+    return req;
   }
 
   /** True when a slot is free. */
   get hasFreeTag(): boolean {
-    return this.#freeCount > 0;
+    return this.#free.length > 0 || this.tags.length < this.tagCount;
   }
 
   /** Returns a slot. */
   freeTag(req: LinuxRequest): void {
-    this.#free[this.#freeCount++] = req.tag;
+    this.#free.push(req.tag);
   }
 
   /** `nvme_sq_copy_cmd`: copies the SQE to the tail and advances it with wrap. */

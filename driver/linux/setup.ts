@@ -18,16 +18,8 @@
 
 import { PciCommand, PciConfigOffset } from "../../platform/pci_config.ts";
 import { INTX_VECTOR } from "../../platform/ports.ts";
-import { Cns } from "../../spec/admin_commands.ts";
 import { FeatureId } from "../../spec/features.ts";
-import {
-  IDENTIFY_DATA_SIZE,
-  IdentifyController,
-  Oacs,
-  testBit,
-} from "../../spec/identify_controller.ts";
-import { formatIndex, IdentifyNamespace, lbaDataBytes } from "../../spec/identify_namespace.ts";
-import { LogPageId } from "../../spec/log_page_ids.ts";
+import { Oacs, testBit } from "../../spec/identify_controller.ts";
 import { AdminOpcode } from "../../spec/opcodes.ts";
 import {
   CAP,
@@ -38,16 +30,11 @@ import {
   timeoutUnitsToNs,
 } from "../../spec/registers.ts";
 import type { CAPValue, IdentifyControllerValue } from "../../spec/value_types.ts";
-import {
-  type ControllerInfo,
-  type DriverCompletion,
-  DriverError,
-  type IoQueueInfo,
-  type NamespaceInfo,
-} from "../model.ts";
-import { ADMIN_QUEUE_DEPTH, ADMIN_TAGS, type LinuxCore } from "./core.ts";
+import { type ControllerInfo, DriverError, type IoQueueInfo } from "../model.ts";
+import { ADMIN_QUEUE_DEPTH, ADMIN_TAGS, adminCommand as admin, type LinuxCore } from "./core.ts";
 import { CTRL_PAGE_SIZE } from "./data_mapping.ts";
 import { ShadowDoorbellBuffers } from "./dbbuf.ts";
+import { identifyController, scanNamespaces } from "./identify.ts";
 import { NvmeQueue } from "./queue.ts";
 
 /** CSTS read when the device has gone away (surprise removal). */
@@ -70,8 +57,18 @@ const CC_IOCQES_SHIFT = 20;
 const CAP_CSS_IOCS = 1 << 6;
 const QUEUE_CONTIGUOUS = 1;
 const CQ_IRQ_ENABLED = 2;
-/** Identify buffer of the driver (allocated at first bring-up). */
-const identifyBuffers = new WeakMap<LinuxCore, number>();
+/** CAP last decoded, and its decode (frozen: shared by every driver that reads the same CAP). */
+let lastCapRaw = -1n;
+let lastCap: Readonly<CAPValue> | null = null;
+
+/** CAP decoded (Base 2.1 §3.1.4.1); an unchanged value reuses the last decode. */
+function decodeCap(raw: bigint): Readonly<CAPValue> {
+  if (lastCap === null || raw !== lastCapRaw) {
+    lastCap = Object.freeze(decodeRegister(CAP, raw));
+    lastCapRaw = raw;
+  }
+  return lastCap;
+}
 
 /** `nvme_wait_ready`: polls CSTS until `(csts & mask) === value`. Throws DriverError. */
 export function waitReady(
@@ -175,74 +172,10 @@ function enableController(core: LinuxCore, cap: CAPValue): void {
   const config = (css << CC_CSS_SHIFT) | (6 << CC_IOSQES_SHIFT) | (4 << CC_IOCQES_SHIFT);
   host.write32(RegisterOffset.CC, config);
   // "CAP value may change after initial CC write".
-  const cap2 = decodeRegister(CAP, host.read64(RegisterOffset.CAP));
+  const cap2 = decodeCap(host.read64(RegisterOffset.CAP));
   const timeout = readyTimeoutNs(core, cap2);
   host.write32(RegisterOffset.CC, config | 1);
   waitReady(core, CSTS_RDY, CSTS_RDY, timeout, "initialisation");
-}
-
-/** Sends a synchronous admin command; DriverError on timeout, the completion otherwise. */
-function admin(
-  core: LinuxCore,
-  what: string,
-  cmd: Parameters<LinuxCore["adminSync"]>[0],
-  prp1 = 0,
-  prp2 = 0,
-): DriverCompletion {
-  const c = core.adminSync(cmd, prp1, prp2);
-  if (c === null) {
-    throw new DriverError(`${what}: no completion within the admin timeout; controller disabled`);
-  }
-  return c;
-}
-
-function identifyBuffer(core: LinuxCore): number {
-  let b = identifyBuffers.get(core);
-  if (b === undefined) {
-    b = core.host.allocate(IDENTIFY_DATA_SIZE, CTRL_PAGE_SIZE);
-    identifyBuffers.set(core, b);
-  }
-  return b;
-}
-
-function identify(core: LinuxCore, cns: number, nsid: number): Uint8Array | null {
-  const buf = identifyBuffer(core);
-  const c = admin(core, `Identify CNS ${cns}`, {
-    admin: true,
-    opcode: AdminOpcode.IDENTIFY,
-    nsid,
-    cdw10: cns,
-    data: [{ addr: buf, length: IDENTIFY_DATA_SIZE }],
-  });
-  if (c.status !== 0) return null;
-  const out = new Uint8Array(IDENTIFY_DATA_SIZE);
-  core.host.memRead(buf, out);
-  return out;
-}
-
-/** Identify of the active namespaces (CNS 02h, then CNS 00h for each). */
-export function scanNamespaces(core: LinuxCore): NamespaceInfo[] {
-  const list = identify(core, Cns.ACTIVE_NS_LIST, 0);
-  if (!list) return [];
-  const dv = new DataView(list.buffer);
-  const out: NamespaceInfo[] = [];
-  for (let i = 0; i < IDENTIFY_DATA_SIZE; i += 4) {
-    const nsid = dv.getUint32(i, true);
-    if (nsid === 0) break;
-    const raw = identify(core, Cns.NAMESPACE, nsid);
-    if (!raw) continue;
-    const ns = IdentifyNamespace.decode(raw);
-    const lbaf = ns.lbaf[formatIndex(ns.flbas)];
-    if (Number(ns.nsze) === 0) continue;
-    out.push({
-      nsid,
-      blocks: Number(ns.nsze),
-      capacity: Number(ns.ncap),
-      blockSize: lbaDataBytes(lbaf.ds),
-      metadataSize: lbaf.ms,
-    });
-  }
-  return out;
 }
 
 interface QueuePlan {
@@ -432,20 +365,6 @@ function startController(core: LinuxCore, id: IdentifyControllerValue): void {
   core.submitAsyncEvent(AdminOpcode.ASYNC_EVENT_REQUEST);
 }
 
-/** Reads the Changed Namespace List after a namespace-attribute notice and rescans. */
-export function handleNamespaceNotice(core: LinuxCore): void {
-  const buf = identifyBuffer(core);
-  const numd = IDENTIFY_DATA_SIZE / 4 - 1;
-  admin(core, "Get Log Page Changed Namespace List", {
-    admin: true,
-    opcode: AdminOpcode.GET_LOG_PAGE,
-    nsid: 0xffff_ffff,
-    cdw10: ((numd & 0xffff) << 16 | LogPageId.CHANGED_NS) >>> 0,
-    data: [{ addr: buf, length: IDENTIFY_DATA_SIZE }],
-  });
-  if (core.info) core.info = { ...core.info, namespaces: scanNamespaces(core) };
-}
-
 /** The whole bring-up; on failure the state is "dead" and a DriverError is thrown. */
 export function bringUp(core: LinuxCore): ControllerInfo {
   try {
@@ -453,7 +372,7 @@ export function bringUp(core: LinuxCore): ControllerInfo {
     const msixVectors = pciEnable(core);
     const host = core.host;
     const capRaw = host.read64(RegisterOffset.CAP);
-    const cap = decodeRegister(CAP, capRaw);
+    const cap = decodeCap(capRaw);
     core.dstrd = cap.dstrd;
     core.vectors = [msixVectors > 0 ? 0 : INTX_VECTOR];
     configureAdminQueue(core, cap);
@@ -461,9 +380,8 @@ export function bringUp(core: LinuxCore): ControllerInfo {
     enableController(core, cap);
     core.state = "connecting";
     core.maxTransferBytes = MAX_TRANSFER_BYTES; // until MDTS is known
-    const raw = identify(core, Cns.CONTROLLER, 0);
-    if (!raw) throw new DriverError("Identify Controller failed");
-    const id = IdentifyController.decode(raw);
+    const id = identifyController(core);
+    if (!id) throw new DriverError("Identify Controller failed");
     core.abortLimit = id.acl + 1;
     const pageMin = 4096 << cap.mpsmin;
     core.maxTransferBytes = id.mdts === 0
@@ -508,7 +426,7 @@ export function bringUp(core: LinuxCore): ControllerInfo {
 export const CstsBits = { RDY: CSTS_RDY, CFS: CSTS_CFS, NSSRO: CSTS_NSSRO } as const;
 /** A CAP decode helper for recovery. */
 export function readCap(core: LinuxCore): CAPValue {
-  return decodeRegister(CAP, core.host.read64(RegisterOffset.CAP));
+  return decodeCap(core.host.read64(RegisterOffset.CAP));
 }
 /** Microseconds of RTD3E as a shutdown timeout: clamp(RTD3E, option, 60 s). */
 export function shutdownTimeoutNs(core: LinuxCore): number {
