@@ -25,6 +25,19 @@ export type ScenarioStep =
   | { readonly op: "identify"; readonly cns: number; readonly nsid: number }
   | { readonly op: "sleep"; readonly ns: number };
 
+/** The fields each operation takes besides `op`. */
+const STEP_FIELDS: Readonly<Record<ScenarioStep["op"], readonly string[]>> = {
+  read: ["lba", "blocks"],
+  write: ["lba", "blocks", "pattern", "fua"],
+  "write-zeroes": ["lba", "blocks"],
+  deallocate: ["lba", "blocks"],
+  flush: [],
+  identify: ["cns", "nsid"],
+  sleep: ["ns"],
+  reset: [],
+  shutdown: [],
+};
+
 /** A parsed scenario file. */
 export interface ScenarioFile {
   /** Shown as the first host note of the trace. */
@@ -43,6 +56,9 @@ export class ScenarioFileError extends Error {
     this.name = "ScenarioFileError";
   }
 }
+
+/** Most blocks one step may move: a trace is for reading, and the buffer is allocated per step. */
+export const MAX_STEP_BLOCKS = 256;
 
 /** The operations a step may name, with the fields each takes (for messages). */
 export const SCENARIO_OPS: Readonly<Record<ScenarioStep["op"], string>> = {
@@ -98,26 +114,34 @@ function parseStep(raw: unknown, where: string): ScenarioStep {
     );
   }
   const op = raw.op as ScenarioStep["op"];
-  const int = (field: string, fallback: number | null, max = Number.MAX_SAFE_INTEGER) => {
+  const unknown = Object.keys(raw).find((k) => k !== "op" && !STEP_FIELDS[op].includes(k));
+  if (unknown !== undefined) {
+    throw new ScenarioFileError(
+      where,
+      `${op}: unknown field "${unknown}" (fields: ${SCENARIO_OPS[op] || "none"})`,
+    );
+  }
+  const int = (field: string, fallback: number | null, max = Number.MAX_SAFE_INTEGER, min = 0) => {
     const v = raw[field] ?? fallback;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
       throw new ScenarioFileError(
         where,
-        `${op}: "${field}" must be a whole number 0..${max} (fields: ${SCENARIO_OPS[op]})`,
+        `${op}: "${field}" must be a whole number ${min}..${max} (fields: ${SCENARIO_OPS[op]})`,
       );
     }
     return v;
   };
+  const blocks = () => int("blocks", 1, MAX_STEP_BLOCKS, 1);
   switch (op) {
     case "read":
     case "write-zeroes":
     case "deallocate":
-      return { op, lba: int("lba", null), blocks: int("blocks", 1) };
+      return { op, lba: int("lba", null), blocks: blocks() };
     case "write":
       return {
         op,
         lba: int("lba", null),
-        blocks: int("blocks", 1),
+        blocks: blocks(),
         pattern: int("pattern", 0xa5, 0xff),
         fua: raw.fua === true,
       };
@@ -180,15 +204,17 @@ function runStep(
     case "flush":
       disk.flush();
       return;
-    case "identify":
-      disk.exec({
+    case "identify": {
+      const c = disk.exec({
         admin: true,
         opcode: AdminOpcode.IDENTIFY,
         nsid: step.nsid,
         cdw10: step.cns,
         data: [{ addr: buf, length: IDENTIFY_DATA_SIZE }],
       });
+      if (c.status !== 0 || c.hostError) throw new IoError(`Identify CNS ${step.cns}`, c);
       return;
+    }
     case "sleep":
       host.sleep(step.ns);
       return;

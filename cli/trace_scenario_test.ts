@@ -43,6 +43,12 @@ Deno.test("scenario file: mistakes name the file, the step and the field", () =>
     ['{"steps": [{"op": "flush"}, {"op": "read"}]}', /step 2: read: "lba" must be a whole number/],
     ['{"steps": [{"op": "write", "lba": 0, "pattern": 256}]}', /"pattern" must be .*0\.\.255/],
     ['{"steps": [{"op": "sleep", "ns": -1}]}', /"ns" must be a whole number/],
+    [
+      '{"steps": [{"op": "read", "lba": 0, "blocks": 0}]}',
+      /"blocks" must be a whole number 1\.\.256/,
+    ],
+    ['{"steps": [{"op": "read", "lba": 0, "block": 8}]}', /read: unknown field "block"/],
+    ['{"steps": [{"op": "flush", "lba": 8}]}', /flush: unknown field "lba" \(fields: none\)/],
   ];
   for (const [text, message] of bad) {
     const e = assertThrows(() => parseScenarioFile(text, "s.json"), ScenarioFileError);
@@ -60,7 +66,7 @@ Deno.test("trace --scenario FILE: the steps run after bring-up; a failing step i
         steps: [{ op: "write", lba: 4, fua: true }, { op: "read", lba: 4 }, {
           op: "read",
           lba: 2 ** 40,
-        }],
+        }, { op: "identify", cns: 0xfe }],
       }),
     );
     const io = capture();
@@ -71,7 +77,9 @@ Deno.test("trace --scenario FILE: the steps run after bring-up; a failing step i
     const write = at(/host_sqe_written qid [1-9]\d* .*opc 0x1 /);
     const read = at(/host_sqe_written qid [1-9]\d* .*opc 0x2 /);
     const failed = at(/step 3 \(read\) failed: .*LBA Out of Range/);
+    const identify = at(/step 4 \(identify\) failed: Identify CNS 254.*Invalid Field/);
     assert(note >= 0 && write > note && read > write && failed > read, io.out);
+    assert(identify > failed, "a failing admin step is a note too");
     assert(at(/pci_nvme_create_sq/) < 0, "bring-up is not traced unless traceBringup");
   } finally {
     Deno.removeSync(path);
