@@ -37,7 +37,11 @@ export class LinuxRequest {
   constructor(readonly queue: NvmeQueue, readonly tag: number) {}
 }
 
-/** Reusable scratch for one CQE. */
+/**
+ * Reusable scratch for one CQE, shared by every queue and driver. Safe only because the CQE
+ * handler (`LinuxCore.handleCqe`) reads every field it needs before it calls the completion
+ * callback: a callback may reap again (a nested `wait()`), which overwrites this buffer.
+ */
 export const cqeScratch: Uint8Array = new Uint8Array(CQE_SIZE);
 const cqeView = new DataView(cqeScratch.buffer);
 const eventIdxOut = new Int32Array(1);
