@@ -15,6 +15,14 @@ import type { DevicePort } from "../platform/ports.ts";
 import { PrpWalker, SegmentList } from "./prp_walker.ts";
 import { SglWalker, type SglWalkerOptions } from "./sgl_walker.ts";
 import type { Request } from "./request.ts";
+import type { MediaSink } from "./media_types.ts";
+import { HostDataSink } from "./host_data_sink.ts";
+
+/** What {@linkcode DataTransfer.toHostFromMedia} reads from (`MediaStore` satisfies it). */
+export interface MediaReader {
+  /** Hands `count` blocks at `lba` to `sink` run by run (`MediaStore.readInto`). */
+  readInto(lba: number, count: number, sink: MediaSink): number;
+}
 
 const DNR = 1 << 14;
 const PRP1 = 24;
@@ -38,6 +46,7 @@ export class DataTransfer {
   readonly #prp: PrpWalker;
   readonly #sgl: SglWalker | null;
   readonly #segments = new SegmentList();
+  readonly #mediaSink: HostDataSink;
 
   /** PRP1's offset dropped (the `prp1-offset-ignored` mutant, mutants.ts). */
   readonly #ignorePrp1Offset: boolean;
@@ -50,6 +59,7 @@ export class DataTransfer {
     this.#port = port;
     this.#ignorePrp1Offset = ignorePrp1Offset;
     this.#prp = new PrpWalker(port);
+    this.#mediaSink = new HostDataSink(port);
     this.#sgl = sgl ? new SglWalker(port, sgl) : null;
   }
 
@@ -103,6 +113,30 @@ export class DataTransfer {
       off += len;
     }
     return 0;
+  }
+
+  /**
+   * Moves `blocks` blocks at `lba` of `media` (`length` bytes) to the host buffer the command
+   * describes, without first copying them into a controller buffer: the same walk and the same
+   * DMAs as {@linkcode toHost} (host_data_sink.ts), and the same statuses. `bounce` (at least
+   * `length` bytes) gathers segments that do not line up with the media's runs. The caller
+   * checked the range and reported uncorrectable blocks (this path has none to report).
+   */
+  toHostFromMedia(
+    req: Request,
+    length: number,
+    pageSize: number,
+    media: MediaReader,
+    lba: number,
+    blocks: number,
+    bounce: Uint8Array,
+  ): number {
+    const status = this.#walk(req, length, pageSize, "controller-to-host");
+    if (status) return status;
+    const sink = this.#mediaSink;
+    sink.begin(this.#segments, bounce);
+    media.readInto(lba, blocks, sink);
+    return sink.end() ? 0 : Status.DATA_TRANSFER_ERROR;
   }
 
   /** Copies `length` bytes from the host buffer the command describes into `buf`. */

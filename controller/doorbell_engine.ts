@@ -48,6 +48,11 @@ export abstract class DoorbellEngine {
   #pollScheduled = false;
   /** Last invalid shadow value reported per doorbell slot, to report each bad value once. */
   #badShadow: Map<number, number> = new Map();
+  /**
+   * Per doorbell (index 2 × qid + isCq), 1 when its MMIO register was written since the last pass
+   * read the shadow slots (see {@linkcode refreshShadowsForPass}); grown, never per command.
+   */
+  #rung: Uint8Array = new Uint8Array(0);
   #runPoll = () => this.#pollShadow();
 
   /** Creates the doorbell state for a controller's options and register file. */
@@ -103,8 +108,12 @@ export abstract class DoorbellEngine {
       return;
     }
     if (this.#apply(qid, isCq, value, "MMIO")) {
-      // The admin queue's MMIO value is authoritative; keep its shadow slot in step.
-      if (qid === 0 && this.shadow.enabled) this.shadow.writeShadow(0, isCq, value);
+      if (this.shadow.enabled) {
+        // The admin queue's MMIO value is authoritative; keep its shadow slot in step. An I/O
+        // queue's shadow slot may be newer still: the next pass reads it.
+        if (qid === 0) this.shadow.writeShadow(0, isCq, value);
+        else this.#markRung(2 * qid + (isCq ? 1 : 0));
+      }
       this.schedulePass();
     }
   }
@@ -154,6 +163,41 @@ export abstract class DoorbellEngine {
     this.#apply(qid, isCq, value, "shadow");
   }
 
+  /**
+   * Reads the shadow slots a pass needs; when to read them is the controller's choice (Base 2.1
+   * §5.2.8 gives none). Polling policy: every I/O queue's, since the poll is how the controller
+   * learns of new entries. Interrupt policy: the SQ tails and CQ heads whose MMIO doorbell was
+   * written since the last pass — EventIdx (published as the value seen after every fetch and
+   * before every post) makes the host ring once the controller has seen everything, so a queue
+   * that was not rung has nothing the controller must see now — and the head of every CQ that
+   * looks full, whose stale head would hold back fetches or completions. Queues being fetched
+   * from or posted to are read again there.
+   */
+  protected refreshShadowsForPass(): void {
+    const all = this.options.eventIdxPolicy === "polling";
+    const rung = this.#rung;
+    for (let qid = 1; qid < this.sqs.length; qid++) {
+      if (all || rung[2 * qid] === 1) this.refreshFromShadow(qid, false);
+    }
+    for (let qid = 1; qid < this.cqs.length; qid++) {
+      const cq = this.cqs[qid];
+      if (cq === undefined) continue;
+      if (all || rung[2 * qid + 1] === 1 || cq.unconsumed() + cq.inFlight >= cq.size - 1) {
+        this.refreshFromShadow(qid, true);
+      }
+    }
+    rung.fill(0);
+  }
+
+  #markRung(index: number): void {
+    if (index >= this.#rung.length) {
+      const grown = new Uint8Array(Math.max(2 * index, 2 * (this.sqs.length + this.cqs.length)));
+      grown.set(this.#rung);
+      this.#rung = grown;
+    }
+    this.#rung[index] = 1;
+  }
+
   /** INTx is a level: asserted while an interrupt-enabled CQ has unconsumed entries, unmasked. */
   protected updateIntx(): void {
     const p = this.#port;
@@ -195,6 +239,7 @@ export abstract class DoorbellEngine {
   configureShadowDoorbells(dbs: number, eis: number): void {
     this.shadow.configure(dbs, eis);
     this.#badShadow.clear();
+    this.#rung.fill(0);
     for (let qid = 1; qid < this.sqs.length; qid++) {
       const sq = this.sqs[qid];
       if (sq) this.seedShadow(qid, false, sq.tail);
@@ -217,6 +262,7 @@ export abstract class DoorbellEngine {
     this.sqs.length = 0;
     this.cqs.length = 0;
     this.#badShadow.clear();
+    this.#rung.fill(0);
     this.events.reset();
     this.interrupts.reset();
     this.shadow.reset();

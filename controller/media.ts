@@ -52,6 +52,7 @@ import {
   CACHED_WRITE,
   isValidBlockSize,
   MediaRangeError,
+  type MediaSink,
   type MediaStoreOptions,
   MIN_BLOCK_SIZE,
   READ_OK,
@@ -60,11 +61,12 @@ import {
 import {
   ABSENT,
   BAD,
-  copyOut,
+  BufferSink,
   DATA,
   Granule,
   GRANULE_BYTES,
   type Layer,
+  readRuns,
   ZEROED,
 } from "./_media_granule.ts";
 import {
@@ -84,6 +86,7 @@ export {
   FUA_WRITE,
   isValidBlockSize,
   MediaRangeError,
+  type MediaSink,
   type MediaStoreOptions,
   MIN_BLOCK_SIZE,
   READ_OK,
@@ -101,6 +104,7 @@ export class MediaStore {
   #cacheEnabled: boolean;
   readonly #durable: Layer = new Map();
   readonly #volatile: Layer = new Map();
+  readonly #bufferSink = new BufferSink();
 
   /** Creates empty media (every block reads as zeros). */
   constructor(options: MediaStoreOptions) {
@@ -170,37 +174,30 @@ export class MediaStore {
    */
   read(lba: number, count: number, dst: Uint8Array, dstOff: number): number {
     this.#check(lba, count, dst, dstOff, "read");
-    const bs = this.#blockSize, per = this.#per;
-    const cached = this.#volatile.size > 0; // skip the volatile lookup when it is empty
-    let bad = READ_OK;
-    for (let i = 0; i < count;) {
-      const key = Math.floor((lba + i) / per);
-      const first = lba + i - key * per;
-      const n = Math.min(per - first, count - i);
-      const at = dstOff + i * bs;
-      const v = cached ? this.#volatile.get(key) : undefined;
-      const d = this.#durable.get(key);
-      // Fast paths: the newest data of the whole run sits in one granule.
-      if (v !== undefined && v.dataBlocks === per) {
-        copyOut(v, first, n, bs, dst, at);
-      } else if (v === undefined && d === undefined) {
-        dst.fill(0, at, at + n * bs);
-      } else if (v === undefined && (d as Granule).dataBlocks === per) {
-        copyOut(d as Granule, first, n, bs, dst, at);
-      } else {
-        for (let j = 0; j < n; j++) {
-          const b = first + j, to = at + j * bs;
-          const vs = v === undefined ? ABSENT : v.state[b];
-          const ds = vs !== ABSENT || d === undefined ? ABSENT : d.state[b];
-          if (vs === DATA) copyOut(v as Granule, b, 1, bs, dst, to);
-          else if (ds === DATA) copyOut(d as Granule, b, 1, bs, dst, to);
-          else dst.fill(0, to, to + bs);
-          if (ds === BAD && bad === READ_OK) bad = i + j;
-        }
-      }
-      i += n;
-    }
+    const sink = this.#bufferSink;
+    sink.reset(dst, dstOff);
+    const bad = readRuns(
+      this.#volatile,
+      this.#durable,
+      this.#per,
+      this.#blockSize,
+      lba,
+      count,
+      sink,
+    );
+    sink.release();
     return bad;
+  }
+
+  /**
+   * Reads `count` blocks at `lba` as {@linkcode read} does, handing the bytes to `sink` run by run
+   * instead of copying them into a buffer: a caller that moves the data on (the controller's DMA
+   * to host memory) copies each byte once. Uncorrectable blocks are zeros; the result is as
+   * {@linkcode read}'s. The sink must not call back into the store.
+   */
+  readInto(lba: number, count: number, sink: MediaSink): number {
+    this.#check(lba, count, null, 0, "read");
+    return readRuns(this.#volatile, this.#durable, this.#per, this.#blockSize, lba, count, sink);
   }
 
   /**
@@ -286,9 +283,23 @@ export class MediaStore {
    */
   firstUncorrectable(lba: number, count: number): number {
     this.#check(lba, count, null, 0, "check");
-    for (let i = 0; i < count; i++) {
-      if (this.#state(this.#volatile, lba + i) !== ABSENT) continue;
-      if (this.#state(this.#durable, lba + i) === BAD) return i;
+    const per = this.#per;
+    for (let i = 0; i < count;) {
+      const key = Math.floor((lba + i) / per);
+      const first = lba + i - key * per;
+      const n = Math.min(per - first, count - i);
+      // Marks live in the durable layer only, so a durable granule whose every non-absent block
+      // holds data has none (one lookup per granule on the read path).
+      const d = this.#durable.get(key);
+      if (d !== undefined && d.used !== d.dataBlocks) {
+        const v = this.#volatile.size > 0 ? this.#volatile.get(key) : undefined;
+        for (let j = 0; j < n; j++) {
+          if (d.state[first + j] === BAD && (v === undefined || v.state[first + j] === ABSENT)) {
+            return i + j;
+          }
+        }
+      }
+      i += n;
     }
     return READ_OK;
   }
@@ -407,13 +418,6 @@ export class MediaStore {
       }
     }
     return n;
-  }
-
-  /** The state of `lba` in `layer` (ABSENT when its granule does not exist). */
-  #state(layer: Layer, lba: number): number {
-    const key = Math.floor(lba / this.#per);
-    const g = layer.get(key);
-    return g === undefined ? ABSENT : g.state[lba - key * this.#per];
   }
 
   /** Sets a data-less state (ABSENT, ZEROED or BAD) on `count` blocks of `layer` at `lba`. */

@@ -17,6 +17,19 @@ export const MIN_BLOCK_SIZE = 512;
 /** {@linkcode MediaStore.read} returns this when every block read was correctable. */
 export const READ_OK: number = -1;
 
+/**
+ * Receives the data of {@linkcode MediaStore.readInto}: the read range's bytes in LBA order, as a
+ * sequence of runs. A `data` run is a view of the store's own bytes, valid only during the call
+ * (copy it, never keep or modify it); a `zeros` run stands for bytes that read as 00h. Runs are
+ * whole blocks, at most one granule (4 KiB, or one block when blocks are larger) each.
+ */
+export interface MediaSink {
+  /** The next `length` bytes of the read: `src[srcOff, srcOff + length)`. */
+  data(src: Uint8Array, srcOff: number, length: number): void;
+  /** The next `length` bytes of the read are zeros. */
+  zeros(length: number): void;
+}
+
 /** Options of {@linkcode MediaStore.write} and {@linkcode MediaStore.writeZeroes}. */
 export interface WriteOptions {
   /** Force Unit Access: the data is durable when the call returns (default false). */

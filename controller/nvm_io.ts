@@ -24,7 +24,9 @@
  * does; Verify reads no metadata it could report on (no protection information).
  *
  * With `ctrl.noopIo` set every command is checked as usual and then completes without touching
- * the media (Read transfers whatever the bounce buffer holds).
+ * the media (Read transfers whatever the bounce buffer holds). Otherwise Read moves the media's
+ * bytes straight to host memory (`DataTransfer.toHostFromMedia`), with the same DMAs as a copy
+ * through the bounce buffer would issue.
  *
  * @module
  */
@@ -149,13 +151,21 @@ export function read(ctrl: NvmeController, req: Request): number {
       lba: req.qword(SLBA),
     });
   }
-  if (!ctrl.noopIo) {
-    commitForFua(ns, req);
-    if (ns.media.read(req.qword(SLBA), blocks, buf, 0) !== READ_OK) {
-      return Status.UNRECOVERED_READ_ERROR;
-    }
-  }
-  return ctrl.transfer.toHost(req, buf, bytes, ctrl.regs.pageSize());
+  if (ctrl.noopIo) return ctrl.transfer.toHost(req, buf, bytes, ctrl.regs.pageSize());
+  commitForFua(ns, req);
+  const slba = req.qword(SLBA);
+  // An uncorrectable block fails the command before the data pointer is walked or any byte moves.
+  if (ns.media.firstUncorrectable(slba, blocks) !== READ_OK) return Status.UNRECOVERED_READ_ERROR;
+  // Media bytes go straight to host memory (one copy), with the DMAs `toHost` would issue.
+  return ctrl.transfer.toHostFromMedia(
+    req,
+    bytes,
+    ctrl.regs.pageSize(),
+    ns.media,
+    slba,
+    blocks,
+    buf,
+  );
 }
 
 /** Write (opcode 01h): FUA (CDW12 bit 30) makes the data durable before completion. */

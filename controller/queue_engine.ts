@@ -94,20 +94,16 @@ export abstract class QueueEngine extends DoorbellEngine {
     this.#passScheduled = false;
     if (!(this.regs.csts & CSTS_RDY) || (this.regs.csts & CSTS_CFS)) return;
     const shadow = this.shadow.enabled;
-    if (shadow) {
-      for (let qid = 1; qid < this.sqs.length; qid++) this.refreshFromShadow(qid, false);
-      for (let qid = 1; qid < this.cqs.length; qid++) this.refreshFromShadow(qid, true);
-    }
+    if (shadow) this.refreshShadowsForPass();
     if (this.#heldCount > 0) this.#postHeld();
     const ams = this.regs.arbitration();
-    const burst = arbitrationBurst(
-      this.features.get(FeatureId.ARBITRATION) ?? this.options.arbitrationBurst,
-    );
+    let burst = 0; // the arbitration burst, looked up when a queue first has a second command
     // Every iteration consumes an SQ entry, or the controller turns fatal and the pass ends.
     while (!(this.regs.csts & CSTS_CFS)) {
       const sq = this.arbiter.next(this.sqs, this.#ready, ams);
       if (!sq) break;
-      for (let b = 0; b < burst && this.#ready(sq); b++) {
+      // The arbiter chose a ready queue: its first command needs no second readiness check.
+      for (let b = 0; b === 0 || b < burst && this.#ready(sq); b++) {
         if (!this.#fetch(sq)) return;
         if (shadow && sq.id !== 0 && this.options.eventIdxPolicy === "interrupt") {
           // Publish what we have seen, then look again: a tail written between our read and
@@ -116,9 +112,17 @@ export abstract class QueueEngine extends DoorbellEngine {
           this.shadow.publishEventIdx(sq.id, false, sq.tail);
           this.refreshFromShadow(sq.id, false);
         }
+        if (burst === 0 && this.#ready(sq)) burst = this.#burst();
       }
     }
     if (shadow && this.options.eventIdxPolicy === "polling") this.schedulePoll();
+  }
+
+  /** Commands fetched from one SQ per arbitration turn (Arbitration feature AB). */
+  #burst(): number {
+    return arbitrationBurst(
+      this.features.get(FeatureId.ARBITRATION) ?? this.options.arbitrationBurst,
+    );
   }
 
   /** Posts held completions into CQs that have room again. */

@@ -33,6 +33,8 @@ export const DMA_FORBIDDEN = 2;
 export type DmaCheck = typeof DMA_OK | typeof DMA_UNMAPPED | typeof DMA_FORBIDDEN;
 
 const PERM_READ = 1;
+/** Intervals remembered by {@linkcode Iommu.check}'s fast path. */
+const RECENT_SLOTS = 4;
 const PERM_WRITE = 2;
 const PERMS: Record<DmaAccess, number> = { read: PERM_READ, write: PERM_WRITE, rw: 3 };
 const ACCESS_NAMES = ["none", "read", "write", "rw"] as const;
@@ -59,7 +61,12 @@ export class Iommu {
   enabled: boolean;
   // Disjoint, sorted, adjacent intervals with equal permissions merged.
   #iv: Interval[] = [];
-  #last = -1;
+  /**
+   * Indexes of intervals that satisfied recent checks (-1 = empty), most recent first: a command
+   * touches its SQ, its data buffer and its CQ in turn, each usually one interval, so each is
+   * found here with one comparison pair instead of a binary search. Cleared by every map change.
+   */
+  #recent = new Int32Array(RECENT_SLOTS).fill(-1);
 
   /** Creates an empty map, enabled or not. */
   constructor(enabled = true) {
@@ -81,27 +88,25 @@ export class Iommu {
   /** Removes every mapping. */
   clear(): void {
     this.#iv = [];
-    this.#last = -1;
+    this.#recent.fill(-1);
   }
 
   /** Checks a device access of `length` bytes at `addr`; `write` = device writes host memory. */
   check(addr: number, length: number, write: boolean): DmaCheck {
     if (!this.enabled || length <= 0) return DMA_OK;
-    const iv = this.#iv;
-    let i = this.#last;
-    // Fast path: the range lies inside the interval that satisfied the last check (a command's
-    // data buffer, a queue), so one comparison pair decides it.
-    if (i >= 0 && i < iv.length) {
-      const r = iv[i];
+    const iv = this.#iv, recent = this.#recent;
+    // Fast path: the range lies inside an interval that satisfied a recent check.
+    for (let k = 0; k < RECENT_SLOTS; k++) {
+      const j = recent[k];
+      if (j < 0) break;
+      const r = iv[j];
       if (addr >= r.s && addr + length <= r.e) {
         return (r.p & (write ? PERM_WRITE : PERM_READ)) === 0 ? DMA_FORBIDDEN : DMA_OK;
       }
     }
-    if (i < 0 || i >= iv.length || addr < iv[i].s || addr >= iv[i].e) {
-      i = this.#find(addr);
-      if (i < 0) return DMA_UNMAPPED;
-      this.#last = i;
-    }
+    let i = this.#find(addr);
+    if (i < 0) return DMA_UNMAPPED;
+    this.#remember(i);
     const need = write ? PERM_WRITE : PERM_READ;
     const end = addr + length;
     for (;;) {
@@ -111,6 +116,15 @@ export class Iommu {
       i++;
       if (i >= iv.length || iv[i].s !== r.e) return DMA_UNMAPPED;
     }
+  }
+
+  /** Puts interval `i` first in the recent list (dropping the oldest entry). */
+  #remember(i: number): void {
+    const recent = this.#recent;
+    let k = 0;
+    while (k < RECENT_SLOTS - 1 && recent[k] !== i && recent[k] >= 0) k++;
+    for (; k > 0; k--) recent[k] = recent[k - 1];
+    recent[0] = i;
   }
 
   /** True when the whole range is mapped for `access`. */
@@ -182,7 +196,7 @@ export class Iommu {
         iv.splice(k, 1);
       }
     }
-    this.#last = -1;
+    this.#recent.fill(-1);
   }
 
   #validate(op: string, addr: number, length: number): void {
