@@ -2,11 +2,12 @@
 // controller (configured like QEMU from its CAP and Identify) and to QEMU 7.2, compare status,
 // completion data and media, filter the registered deviations (fuzz/differential/deviations.ts)
 // and report every other divergence shrunk to the smallest sequence. Exit 0 no unregistered
-// divergence, 1 a divergence, 2 usage error or QEMU missing.
+// divergence, 1 a divergence, 2 usage error or QEMU missing, 3 a side threw (QEMU died).
 
 import {
   DEFAULT_DIFF_LENGTH,
   DEFAULT_DIFF_RUNS,
+  type DifferentialReport,
   DifferentialUnavailableError,
   runDifferential,
 } from "../fuzz/differential/run.ts";
@@ -36,7 +37,11 @@ Options:
   --length N        commands per sequence at most (default ${DEFAULT_DIFF_LENGTH})
   --time-limit SEC  stop generating after SEC seconds (shrinking included); the run passes with
                     the sequences it ran and says so
-  --path P          re-run only the case at fast-check path P (from a failure; give its --seed)
+  --path P          re-run only the case at fast-check path P (from a failure; give its --seed
+                    and --length). It runs on a fresh QEMU process, while the run that found it
+                    used one process warmed by every sequence before (SMART counters, Error log
+                    count, Host Behavior, Timestamp are not reset between sequences): when a
+                    path does not reproduce, rerun with the same --seed and --runs, no --path
   --format F        text (default) | json
   --quiet           no progress line on stderr
   -h, --help        this help
@@ -51,7 +56,9 @@ Never generated (they hang or crash QEMU 7.2, reference/qemu-nvme.md §13): SGLs
 memory in BAR0, Doorbell Buffer Config, Format NVM, Namespace Management, AERs.
 
 Exit codes: 0 no unregistered divergence, 1 a divergence (the counterexample is printed),
-2 usage error, or QEMU missing/too old (nothing could be compared: not a finding, so not 1).
+2 usage error, or QEMU missing/too old (nothing could be compared: not a finding, so not 1),
+3 error: a side threw mid-run (QEMU died, a qtest error); the error and the smallest sequence
+that still throws are printed, and nothing after it was compared.
 
 Examples:
   deno task fuzz --differential qemu                        ${DEFAULT_DIFF_RUNS} sequences, random seed
@@ -147,5 +154,10 @@ function run(argv: readonly string[], io: CliIo): number | string {
   }
   progress.clear();
   io.stdout((format === "json" ? differentialJson(report) : differentialText(report)) + "\n");
-  return report.status === "pass" ? 0 : 1;
+  return differentialExitCode(report.status);
+}
+
+/** The exit code of a run that ended with `status`: 0 pass, 1 fail, 3 error (see the help). */
+export function differentialExitCode(status: DifferentialReport["status"]): number {
+  return status === "pass" ? 0 : status === "fail" ? 1 : 3;
 }

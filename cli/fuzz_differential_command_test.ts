@@ -6,7 +6,11 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { UsageError } from "./_args.ts";
-import { FUZZ_DIFFERENTIAL_HELP, runFuzzDifferential } from "./fuzz_differential_command.ts";
+import {
+  differentialExitCode,
+  FUZZ_DIFFERENTIAL_HELP,
+  runFuzzDifferential,
+} from "./fuzz_differential_command.ts";
 import { qemuAvailable } from "../platform/qtest/available.ts";
 
 // In-process runs of `fuzz --differential` with output captured. The differential machinery is
@@ -52,6 +56,14 @@ Deno.test("fuzz --differential: bad input is a usage error naming what is valid"
     const e = await assertRejects(() => differential(argv), UsageError);
     assertMatch(e.message, message, argv.join(" "));
   }
+});
+
+Deno.test("fuzz --differential: an error (a side threw) exits non-zero, apart from a finding", () => {
+  assertEquals(differentialExitCode("pass"), 0);
+  assertEquals(differentialExitCode("fail"), 1);
+  assertEquals(differentialExitCode("error"), 3);
+  assertMatch(FUZZ_DIFFERENTIAL_HELP, /\n3 error: a side threw/);
+  assertStringIncludes(FUZZ_DIFFERENTIAL_HELP, "fresh QEMU process");
 });
 
 const qemu = qemuAvailable();

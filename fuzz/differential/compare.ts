@@ -2,8 +2,9 @@
  * Compares two sides' records of one sequence and lists every divergence: per command the
  * completion (arrived or not), status (SCT/SC), DNR, More, DW0/DW1 when both succeeded, and the
  * data received — field by field for the structures with a layout in spec/ (Identify Controller,
- * Identify Namespace, SMART / Health log), else as differing byte ranges — and at the end the
- * media block by block and CSTS.
+ * Identify Namespace, SMART / Health log) and byte by byte past them, else as differing byte
+ * ranges (every range; only the bytes shown are shortened) — and at the end the media block by
+ * block, CSTS, and whether each side could run the sequence at all.
  *
  * @example
  * ```ts
@@ -40,7 +41,7 @@ export interface Divergence {
   /** The command as one readable line ("end of sequence" for media and CSTS). */
   readonly summary: string;
   /** What differs: "completion", "status", "dnr", "more", "dw0", "dw1", "data.<field>",
-   * "data[a..b]", "media[lba]", "csts". */
+   * "data[a..b)", "media[lba]", "csts", "side" (a side could not run the sequence). */
   readonly field: string;
   /** The reference controller's value, as text. */
   readonly reference: string;
@@ -96,6 +97,22 @@ export function differingRanges(a: Uint8Array, b: Uint8Array): [number, number][
   return out;
 }
 
+/** Bytes of a data range shown in a report (every range is compared and listed). */
+const SHOWN_BYTES = 32;
+
+/** One divergence per differing byte range of `a` and `b` from byte `from` on. */
+function rangeDivergences(a: Uint8Array, b: Uint8Array, from = 0): [string, string, string][] {
+  return differingRanges(a.subarray(from), b.subarray(from)).map(([x, y]) => {
+    const [s, e] = [x + from, y + from];
+    const cut = Math.min(e, s + SHOWN_BYTES);
+    return [
+      `data[${hex(s)}..${hex(e)})`,
+      valueText(a.subarray(s, cut)) + (cut < e ? "…" : ""),
+      valueText(b.subarray(s, cut)) + (cut < e ? "…" : ""),
+    ];
+  });
+}
+
 function dataDivergences(
   cmd: DiffCommand,
   a: Uint8Array,
@@ -119,17 +136,11 @@ function dataDivergences(
       ];
       if (differingRanges(u, v).length) out.push([`data.${f.name}`, valueText(u), valueText(v)]);
     }
+    // A transfer longer than the structure: what follows it is compared byte by byte too.
+    out.push(...rangeDivergences(a, b, layout.size));
     return out;
   }
-  for (const [s, e] of differingRanges(a, b).slice(0, 8)) {
-    const cut = Math.min(e, s + 32);
-    out.push([
-      `data[${hex(s)}..${hex(e)})`,
-      valueText(a.subarray(s, cut)) + (cut < e ? "…" : ""),
-      valueText(b.subarray(s, cut)) + (cut < e ? "…" : ""),
-    ]);
-  }
-  return out;
+  return rangeDivergences(a, b);
 }
 
 function outcomeDivergences(cmd: DiffCommand, x: CommandOutcome, y: CommandOutcome) {
@@ -173,6 +184,12 @@ export function compareTraces(
   }
   const end = (field: string, reference: string, o: string) =>
     out.push({ index: -1, summary: "end of sequence", field, reference, other: o });
+  // A side that could not run the sequence (its prologue failed) is a divergence of its own, even
+  // when both failed: nothing was compared.
+  if (ref.failure !== undefined || other.failure !== undefined) {
+    end("side", ref.failure ?? "ran", other.failure ?? "ran");
+    return out;
+  }
   if ((ref.csts & 0b11) !== (other.csts & 0b11)) end("csts", hex(ref.csts), hex(other.csts));
   const lbas = new Set([...ref.media.keys(), ...other.media.keys()]);
   for (const lba of [...lbas].sort((p, q) => p - q)) {

@@ -119,8 +119,7 @@ Deno.test("filter: consequences of a registered divergence follow its LBAs until
   const qemu = trace([fail(Status.INVALID_OPCODE), ok, ok, fail(0x281)]);
   const cmds = [wu, read, write, read2];
   const found = compareTraces(cmds, ref, qemu);
-  const both = (i: number) => ref.outcomes[i].status === 0 && qemu.outcomes[i].status === 0;
-  const c = classifySequence(cmds, found, both);
+  const c = classifySequence(cmds, found, { traces: [ref, qemu] });
   const at = (i: number) => c.filter((x) => x.divergence.index === i);
   assert(
     at(0).every((x) => x.deviation?.id === "write-uncorrectable-unsupported" && !x.consequence),
@@ -140,4 +139,37 @@ Deno.test("filter: CSTS and unexplained media differences are never registered",
     other: "ff",
   };
   assertEquals(classifySequence([], [d])[0].deviation, null);
+});
+
+Deno.test("compareTraces lists every differing data range, shortening only the bytes shown", () => {
+  const cmd = { ...io(NvmOpcode.READ, 0, 1), dir: "in" as const, bytes: 512 };
+  const a = new Uint8Array(512), b = new Uint8Array(512);
+  for (let i = 0; i < 20; i++) b[i * 20] = 1; // 20 separate ranges
+  b.fill(2, 400, 480); // one long range
+  const d = compareTraces([cmd], trace([{ ...ok, data: a }]), trace([{ ...ok, data: b }]));
+  assertEquals(d.length, 21);
+  const long = d.find((x) => x.field === "data[0x190..0x1e0)")!;
+  assert(long.other.endsWith("…") && long.other.length < 80, long.other);
+});
+
+Deno.test("compareTraces compares the bytes past a decoded structure", () => {
+  const cmd = {
+    ...adminCmd(AdminOpcode.GET_LOG_PAGE, 0x02),
+    nsid: 0xffff_ffff,
+    dir: "in" as const,
+    bytes: 1024,
+  };
+  const a = new Uint8Array(1024), b = new Uint8Array(1024);
+  b.fill(0x11, 600, 604);
+  const d = compareTraces([cmd], trace([{ ...ok, data: a }]), trace([{ ...ok, data: b }]));
+  assertEquals(d.map((x) => x.field), ["data[0x258..0x25c)"]);
+  assertEquals(classifySequence([cmd], d)[0].deviation, null);
+});
+
+Deno.test("a side that could not run the sequence diverges, even when both could not", () => {
+  const failed = (why: string): SequenceTrace => ({ ...trace([]), failure: why });
+  const d = compareTraces([], failed("reference: Write Zeroes"), failed("qemu: Write Zeroes"));
+  assertEquals(d.map((x) => x.field), ["side"]);
+  assertEquals(classifySequence([], d)[0].deviation, null);
+  assertEquals(compareTraces([], trace([]), failed("qemu: no queues"))[0].other, "qemu: no queues");
 });

@@ -39,8 +39,15 @@ export interface DifferentialDeviation {
   readonly kind: DeviationKind;
   /** Conformance deviation ids registering the same behaviour (conformance/qemu_deviations.ts). */
   readonly conformance: readonly string[];
-  /** Whether `d` belongs to this class. */
-  readonly matches: (d: Divergence) => boolean;
+  /** Whether `d` belongs to this class; `ctx` carries the shared geometry (a predicate that
+   * needs it does not match without it). */
+  readonly matches: (d: Divergence, ctx?: MatchContext) => boolean;
+}
+
+/** What a predicate may need besides the divergence: the geometry both sides share. */
+export interface MatchContext {
+  /** Logical block size of NSID 1 in bytes. */
+  readonly blockSize: number;
 }
 
 /** Where QEMU facts are summarised. */
@@ -84,6 +91,18 @@ export function statusOrDnr(d: Divergence): boolean {
 /** The field is part of the data. */
 export function isData(d: Divergence): boolean {
   return d.field.startsWith("data");
+}
+
+/** The byte range `[start, end)` of a `data[0xS..0xE)` divergence, or null for other fields. */
+export function dataRange(d: Divergence): [number, number] | null {
+  const m = /^data\[0x([0-9a-f]+)\.\.0x([0-9a-f]+)\)$/.exec(d.field);
+  return m ? [parseInt(m[1], 16), parseInt(m[2], 16)] : null;
+}
+
+/** Get Log Page offset in bytes (CDW12 LPOL, CDW13 LPOU). */
+export function logOffset(d: Divergence): number {
+  const c = d.command;
+  return c ? (c.cdw[2] >>> 0) + (c.cdw[3] >>> 0) * 2 ** 32 : 0;
 }
 
 /** Both sides failed the command, with different statuses (or DNR). */

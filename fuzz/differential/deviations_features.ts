@@ -7,13 +7,19 @@
 
 import { AdminOpcode } from "../../spec/opcodes.ts";
 import { FeatureId } from "../../spec/features.ts";
+import { LOG_PAGE_SIZE, LogPageId } from "../../spec/log_page_ids.ts";
+import { memoryPageSize } from "../../spec/registers.ts";
+import { SmartLog } from "../../spec/smart_log.ts";
 import { Status } from "../../spec/status.ts";
+import type { Divergence } from "./compare.ts";
 import { CANARY } from "./commands.ts";
 import {
   admin,
+  dataRange,
   deviation as dev,
   type DifferentialDeviation,
   isData,
+  logOffset,
   low8,
   otherStatus,
   QEMU_NOTES,
@@ -29,6 +35,8 @@ const nsid = (d: Parameters<typeof admin>[0]) => d.command?.nsid ?? 0;
 /** Active NSIDs are 1 only; 2..NN are inactive; FFFFFFFFh is broadcast. */
 const inactive = (n: number) => n >= 2 && n <= 256;
 const observed = "Observed by this fuzzer against QEMU 7.2.22";
+/** Memory page size the executor lays PRPs out with (CC.MPS 0h). */
+const PAGE = memoryPageSize(0);
 
 /** FIDs QEMU 7.2 supports (`nvme_feature_support`, reference §3). */
 const QEMU_FIDS = new Set([
@@ -48,11 +56,71 @@ const QEMU_FIDS = new Set([
 ]);
 /** Supported FIDs QEMU 7.2 does not list as changeable (`nvme_feature_cap`). */
 const QEMU_FIXED = new Set([0x01, 0x02, 0x08, 0x09, 0x0a]);
-/** SMART / Health fields set by each implementation's history, clock or model. */
+/** SMART / Health fields set by each implementation's history, clock or model. Critical Warning
+ * is not one: it reports behaviour (spare, temperature thresholds, read-only media). */
 const SMART_MODEL =
-  /^data\.(critical_warning|temperature|avail_spare|spare_thresh|percent_used|data_units_read|data_units_written|host_reads|host_writes|ctrl_busy_time|power_cycles|power_on_hours|unsafe_shutdowns|num_err_log_entries|warning_temp_time|critical_comp_time|temp_sensor|thm_temp\d_(trans_count|total_time))$/;
+  /^data\.(temperature|avail_spare|spare_thresh|percent_used|data_units_read|data_units_written|host_reads|host_writes|ctrl_busy_time|power_cycles|power_on_hours|unsafe_shutdowns|num_err_log_entries|warning_temp_time|critical_comp_time|temp_sensor|thm_temp\d_(trans_count|total_time))$/;
 
-/** Admin command classes. */
+/** Bytes of the SMART / Health log inside a model field (for reads not decoded field by field:
+ * an offset or a short transfer). */
+const SMART_MODEL_BYTES = (() => {
+  const mask = new Uint8Array(SmartLog.size);
+  for (const f of SmartLog.fields) {
+    if (SMART_MODEL.test(`data.${f.name}`)) mask.fill(1, f.offset, f.offset + f.size);
+  }
+  return mask;
+})();
+
+/** A `data[a..b)` divergence of a SMART / Health read lies within model fields only. */
+function smartRangeInModel(d: Divergence): boolean {
+  const r = dataRange(d);
+  if (!r) return false;
+  const at = logOffset(d);
+  for (let i = at + r[0]; i < at + r[1]; i++) if (SMART_MODEL_BYTES[i] !== 1) return false;
+  return true;
+}
+
+/** QEMU 7.2's size of a log page it supports (the Error Information log has one entry: ELPE 0). */
+function qemuLogBytes(lid: number): number | undefined {
+  return LOG_PAGE_SIZE[lid];
+}
+
+/** The bytes of `range` in `data` are all `value`. */
+function all(data: Uint8Array | undefined, range: [number, number], value: number): boolean {
+  if (!data || data.length < range[1]) return false;
+  if (range[0] >= range[1]) return true;
+  return data.subarray(range[0], range[1]).every((b) => b === value);
+}
+
+/** Leading bytes of the host buffer QEMU writes for a Get Log Page: the bytes it transfers
+ * (`min(log size − offset, length)`), except when those fit PRP1's page and one more while the
+ * command's length needs a PRP list: QEMU then takes PRP2 as that page (nvme_map_prp() by its
+ * transfer length) and writes what passes PRP1's page into the list, not the buffer. */
+function qemuLogReach(d: Divergence, size: number): { transfer: number; reach: number } {
+  const c = d.command!;
+  const transfer = Math.max(0, Math.min(size - logOffset(d), c.bytes));
+  const first = PAGE - (c.dptr.offset % PAGE);
+  const prp2AsPage = transfer > first && transfer <= first + PAGE && c.bytes > first + PAGE;
+  return { transfer, reach: prp2AsPage ? first : transfer };
+}
+
+/** A data range QEMU left at the host's fill byte, past what it writes of the log, where the
+ * reference returned zeroes past the log's end. */
+function pastLogEnd(d: Divergence): boolean {
+  const r = dataRange(d), size = qemuLogBytes(low8(d));
+  if (r === null || size === undefined || !d.command) return false;
+  const { transfer, reach } = qemuLogReach(d, size);
+  return r[0] >= reach && all(d.otherOutcome?.data, r, CANARY) &&
+    all(d.referenceOutcome?.data, [Math.max(r[0], transfer), r[1]], 0);
+}
+
+/** The Get Log Page has an injected PRP fault, or transfers past the end of QEMU's log. */
+function prpPastLog(d: Divergence): boolean {
+  const c = d.command, size = qemuLogBytes(low8(d));
+  if (!c) return false;
+  return c.dptr.fault !== "none" || (size !== undefined && logOffset(d) + c.bytes > size);
+}
+
 /** Features and log page classes. */
 export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
@@ -187,8 +255,8 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
     "SMART / Health counters, temperatures, spare and wear figures come from each implementation's history, clock and model.",
     "The QEMU process serves many sequences; QEMU reports 0 spare and fixed temperatures.",
     (d) =>
-      admin(d, LOG) && low8(d) === 0x02 &&
-      (SMART_MODEL.test(d.field) || d.field.startsWith("data[")),
+      admin(d, LOG) && low8(d) === LogPageId.SMART &&
+      (SMART_MODEL.test(d.field) || smartRangeInModel(d)),
   ),
   dev(
     "smart-nsid",
@@ -228,11 +296,9 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
     "qemu",
     "Base 2.1 §5.1.12 (data past the end of a log page)",
     [],
-    "A Get Log Page longer than the log transfers only the log on QEMU, leaving the rest of the host buffer untouched; the reference returns zeroes past the end.",
-    `${observed}: LID 04h, 512 KiB → bytes past 4 KiB keep the host's fill byte. nvme_c2h() of min(log size − offset, length).`,
-    (d) =>
-      admin(d, LOG) && d.field.startsWith("data[") &&
-      d.other.startsWith(CANARY.toString(16).repeat(4)),
+    "A Get Log Page longer than the log transfers only the log on QEMU, leaving the rest of the host buffer untouched; the reference returns zeroes past the end. When the log fits PRP1's page and one more but the length needs a PRP list, QEMU writes the bytes past PRP1's page into the list page (log-page-prp-by-transfer-length), so the buffer is untouched from the end of PRP1's page.",
+    `${observed}: LID 04h, 512 KiB → bytes past 4 KiB keep the host's fill byte; LID 04h, offset 4, 512 KiB, PRP1 +8h → the buffer keeps the fill byte from FF8h (seed 1234, length 40). nvme_c2h() of min(log size − offset, length).`,
+    (d) => admin(d, LOG) && pastLogEnd(d),
   ),
   dev(
     "log-page-prp-by-transfer-length",
@@ -242,7 +308,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
     "QEMU walks the PRPs of a Get Log Page for the bytes it transfers (at most the log), not for NUMD: PRP2 is taken as a page pointer when the log fits in two pages although NUMD needs a list (PRP Offset Invalid), and faults past the log are never seen.",
     `${observed}: LID 04h, NUMD 512 KiB, PRP1 +AE4h, list at +800h → QEMU 0x013; LID 02h with a misaligned PRP2 past the log → QEMU success.`,
     (d) =>
-      admin(d, LOG) && statusOrDnr(d) &&
+      admin(d, LOG) && statusOrDnr(d) && prpPastLog(d) &&
       (refStatus(d) === Status.PRP_OFFSET_INVALID || otherStatus(d) === Status.PRP_OFFSET_INVALID),
   ),
   dev(

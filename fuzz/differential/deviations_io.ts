@@ -6,6 +6,7 @@
  */
 
 import { NvmOpcode } from "../../spec/opcodes.ts";
+import { memoryPageSize } from "../../spec/registers.ts";
 import { Status } from "../../spec/status.ts";
 import {
   bothFailed,
@@ -20,7 +21,9 @@ import {
 /** Id of the class later reads of deallocated blocks are attributed to (deviations.ts). */
 export const DSM_ADVISORY_ID = "dsm-deallocate-advisory";
 const observed = "Observed by this fuzzer against QEMU 7.2.22";
-const DEALLOCATED_OR_UNWRITTEN = 0x287;
+/** QEMU's Verify Size Limit (nvme property `vsl`, 2^n memory pages of CAP.MPSMIN 0h: 4 KiB). */
+const QEMU_VSL = 7;
+const QEMU_VERIFY_LIMIT_BYTES = 2 ** QEMU_VSL * memoryPageSize(0);
 
 /** I/O, data pointer and media classes. */
 export const IO_DEVIATIONS: readonly DifferentialDeviation[] = [
@@ -92,7 +95,10 @@ export const IO_DEVIATIONS: readonly DifferentialDeviation[] = [
     reason: "QEMU 7.2 does not implement Write Uncorrectable (Invalid Command Opcode); the " +
       "reference does, so later reads of the blocks it marked fail on the reference only.",
     evidence: `nvme_io_cmd() has no case for 04h (${QEMU_NOTES} §2).`,
-    matches: (d) => io(d, NvmOpcode.WRITE_UNCORRECTABLE),
+    // Only QEMU's Invalid Command Opcode: any other answer of either side is behaviour to compare.
+    matches: (d) =>
+      io(d, NvmOpcode.WRITE_UNCORRECTABLE) && statusOrDnr(d) &&
+      otherStatus(d) === Status.INVALID_OPCODE,
   },
   {
     id: "compare-failure-dnr",
@@ -112,9 +118,10 @@ export const IO_DEVIATIONS: readonly DifferentialDeviation[] = [
     reason: "QEMU limits Verify to its Verify Size Limit (VSL 7: 512 KiB) with Invalid Field in " +
       "Command; the reference reports no VSL and verifies any length.",
     evidence: `${observed}: Verify NLB 1024 → QEMU 0x002. QEMU property vsl=7 (${QEMU_NOTES} §1).`,
-    matches: (d) =>
-      io(d, NvmOpcode.VERIFY) && statusOrDnr(d) && otherStatus(d) === Status.INVALID_FIELD &&
-      (d.command?.lba?.blocks ?? 0) * 512 > 2 ** 19,
+    matches: (d, ctx) =>
+      ctx !== undefined && io(d, NvmOpcode.VERIFY) && statusOrDnr(d) &&
+      otherStatus(d) === Status.INVALID_FIELD &&
+      (d.command?.lba?.blocks ?? 0) * ctx.blockSize > QEMU_VERIFY_LIMIT_BYTES,
   },
   {
     id: DSM_ADVISORY_ID,
@@ -134,9 +141,16 @@ export const IO_DEVIATIONS: readonly DifferentialDeviation[] = [
     section: "NVM CS 1.1 §4.1.5.1 (NSFEAT.DAE), Base 2.1 §5.1.25.1.5 (DULBE)",
     conformance: [],
     reason: "After Set Features Error Recovery with DULBE = 1, QEMU (NSFEAT.DAE = 1) fails reads " +
-      "of unwritten blocks with Deallocated or Unwritten Logical Block; the reference " +
-      "(NSFEAT.DAE = 0) accepts the bit and reads zeroes.",
-    evidence: `${observed}.`,
-    matches: (d) => d.command?.queue === "io" && otherStatus(d) === DEALLOCATED_OR_UNWRITTEN,
+      "and compares of unwritten blocks with Deallocated or Unwritten Logical Block; the " +
+      "reference (NSFEAT.DAE = 0) accepts the bit and reads zeroes: a Read or Verify succeeds, a " +
+      "Compare succeeds or is Compare Failure depending on the data compared with zeroes.",
+    evidence: `${observed}: Set Features 05h CDW11 10000h, then Compare of unwritten LBAs ` +
+      "2097068+4 with a non-zero pattern → reference 0x285, QEMU 0x287 (seed 1234, length 40).",
+    // Only the reference's answer from reading zeroes: success, or Compare Failure for a Compare.
+    matches: (d) =>
+      d.command?.queue === "io" && statusOrDnr(d) &&
+      (refStatus(d) === Status.SUCCESS ||
+        (io(d, NvmOpcode.COMPARE) && refStatus(d) === Status.COMPARE_FAILURE)) &&
+      otherStatus(d) === Status.DEALLOCATED_OR_UNWRITTEN_BLOCK,
   },
 ];

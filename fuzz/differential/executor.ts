@@ -64,6 +64,8 @@ export interface SequenceTrace {
   readonly media: ReadonlyMap<number, Uint8Array | null>;
   /** CSTS at the end. */
   readonly csts: number;
+  /** Why the side could not run the sequence (its prologue failed twice), when it could not. */
+  readonly failure?: string;
 }
 
 /** Geometry every side shares (from the observed QEMU namespace). */

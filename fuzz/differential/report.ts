@@ -8,9 +8,10 @@
  * ```ts
  * import { differentialText } from "./report.ts";
  * const text = differentialText({
- *   target: "qemu", description: "QEMU", status: "pass", seed: 7, length: 24, path: null, sequences: 10,
- *   commands: 100, shrinks: 0, interrupted: false, durationMs: 2000, divergences: 3,
- *   filtered: { "timestamp": 3 }, unregistered: 0, steps: [], counterexample: [],
+ *   target: "qemu", description: "QEMU", status: "pass", error: null, seed: 7, length: 24, path: null,
+ *   sequences: 10, commands: 100, shrinks: 0, interrupted: false, durationMs: 2000, divergences: 3,
+ *   filtered: { "timestamp": 3 }, unregistered: 0, steps: [], counterexample: [], omitted: 0,
+ *   omittedUnregistered: 0,
  * });
  * if (!text.includes("PASS") || !text.includes("timestamp")) throw new Error(text);
  * ```
@@ -43,7 +44,7 @@ export function replayCommand(r: DifferentialReport): string {
 export function differentialText(r: DifferentialReport): string {
   const rate = r.durationMs > 0 ? (r.sequences / (r.durationMs / 1000)).toFixed(1) : "∞";
   const lines = [
-    `${r.status === "pass" ? "PASS" : "FAIL"} differential vs ${r.target}: ${r.sequences} ` +
+    `${r.status.toUpperCase()} differential vs ${r.target}: ${r.sequences} ` +
     `sequences, ${r.commands} commands in ${seconds(r.durationMs)} (${rate} sequences/s)` +
     (r.interrupted ? ", stopped by the time limit" : ""),
     `  ${r.description}`,
@@ -63,6 +64,13 @@ export function differentialText(r: DifferentialReport): string {
       );
     }
   }
+  if (r.status === "error") {
+    lines.push(
+      `  a side threw, so the sequence could not be compared: ${r.error}`,
+      `  the smallest sequence that still throws (${r.steps.length} commands, ${r.shrinks} shrinks):`,
+      ...r.steps.map((s) => `    ${s.step}. ${s.command}`),
+    );
+  }
   if (r.status === "fail") {
     lines.push(`  shrunk counterexample (${r.steps.length} commands, ${r.shrinks} shrinks):`);
     for (const s of r.steps) {
@@ -80,8 +88,21 @@ export function differentialText(r: DifferentialReport): string {
           }`,
       );
     }
+    if (r.omitted > 0) {
+      lines.push(
+        `    … ${r.omitted} more differing data ranges not listed (${r.omittedUnregistered} ` +
+          "unregistered)",
+      );
+    }
   }
   lines.push(`  replay: ${replayCommand(r)}`);
+  if (r.target === "qemu" && r.status !== "pass" && r.path !== null) {
+    lines.push(
+      "  note: the replay starts a fresh QEMU process, the run used one warmed by the sequences " +
+        "before it (SMART counters, Error log count, Host Behavior, Timestamp); if it does not " +
+        "reproduce, rerun without --path (same --seed and --runs).",
+    );
+  }
   return lines.join("\n");
 }
 

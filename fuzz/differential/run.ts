@@ -4,7 +4,17 @@
  * session factory), the traces are compared (`compare.ts`) and registered deviations filtered
  * (`deviations.ts`). An unregistered divergence fails the property and fast-check shrinks the
  * sequence to the smallest one that still diverges; the report carries it as numbered steps with
- * the seed and path that replay it.
+ * the seed and path that replay it. A side that cannot reach the start state is a divergence of
+ * its own; a side that throws (QEMU died, a qtest error) ends the run with status "error" and the
+ * error text, never with a pass.
+ *
+ * Replay fidelity: against QEMU one process serves every sequence of a run, shrinking included,
+ * and the prologue (`executor.ts`) resets what it can (controller reset, changeable features,
+ * media) but not what the host cannot set back: SMART / Health counters, the Error Information
+ * log count, Host Behavior Support and the Timestamp. `path` replays start a fresh process, so a
+ * divergence that depends on that carried-over state may not replay from its path; rerunning with
+ * the same seed and runs and no path repeats the whole run (generation is deterministic) and the
+ * state with it.
  *
  * @example Reference against a reference with a seeded bug (no QEMU needed)
  * ```ts
@@ -118,8 +128,11 @@ export interface DifferentialReport {
   readonly target: string;
   /** One line on what the other side is. */
   readonly description: string;
-  /** pass: no unregistered divergence; fail: a shrunk counterexample. */
-  readonly status: "pass" | "fail";
+  /** pass: no unregistered divergence; fail: a shrunk counterexample; error: a side threw (QEMU
+   * died, a qtest error) so the sequence could not be compared (`error` says what). */
+  readonly status: "pass" | "fail" | "error";
+  /** The error a side threw (status "error"), else null. */
+  readonly error: string | null;
   /** Seed used. */
   readonly seed: number;
   /** Commands per sequence at most (generation depends on it: part of the replay). */
@@ -144,9 +157,17 @@ export interface DifferentialReport {
   readonly unregistered: number;
   /** The shrunk counterexample as numbered steps (empty on a pass). */
   readonly steps: readonly CounterexampleStep[];
-  /** Its divergences (registered ones marked). */
+  /** Its divergences (registered ones marked); data byte ranges at most
+   * {@linkcode SHOWN_RANGES} per step, unregistered ones first. */
   readonly counterexample: readonly ReportedDivergence[];
+  /** Data byte ranges of the counterexample classified but not listed. */
+  readonly omitted: number;
+  /** How many of those are unregistered. */
+  readonly omittedUnregistered: number;
 }
+
+/** Differing data ranges per step listed in a counterexample (all are compared and classified). */
+export const SHOWN_RANGES = 8;
 
 const statusText = (s: number | null | undefined) =>
   s === undefined
@@ -203,7 +224,18 @@ export class DifferentialUnavailableError extends Error {
   }
 }
 
-/** Runs one sequence on both sides; a side that throws (QEMU died) is closed and reported. */
+/** A failing call of the property: the divergences it found, or what a side threw. */
+type Failure =
+  | {
+    readonly seq: readonly DiffCommand[];
+    readonly traces: [SequenceTrace, SequenceTrace];
+    readonly found: Classified[];
+  }
+  | { readonly seq: readonly DiffCommand[]; readonly error: unknown };
+
+/** Runs one sequence on both sides. A side that cannot reach the start state (CaseFailure) is
+ * closed and its trace says why (a divergence of its own); a side that throws anything else (QEMU
+ * died, a qtest error) is closed and the error propagates: the run ends with status "error". */
 function runBoth(s: Sides, seq: readonly DiffCommand[]): [SequenceTrace, SequenceTrace] {
   const runSide = (side: DiffSide): SequenceTrace => {
     try {
@@ -211,8 +243,8 @@ function runBoth(s: Sides, seq: readonly DiffCommand[]): [SequenceTrace, Sequenc
       return side.run(seq);
     } catch (e) {
       side.close();
-      if (e instanceof CaseFailure) return { outcomes: [], media: new Map(), csts: -1 };
-      throw e;
+      if (!(e instanceof CaseFailure)) throw e;
+      return { outcomes: [], media: new Map(), csts: 0, failure: `${side.name}: ${e.message}` };
     }
   };
   return [runSide(s.reference), runSide(s.other)];
@@ -239,21 +271,23 @@ export function runDifferential(o: DifferentialOptions = {}): DifferentialReport
     : qemuSides(o.qemu ?? {});
   let sequences = 0, commands = 0, divergences = 0, unregistered = 0, failedOnce = false;
   const filtered: Record<string, number> = {};
-  let last: {
-    seq: readonly DiffCommand[];
-    traces: [SequenceTrace, SequenceTrace];
-    found: Classified[];
-  } | null = null;
+  // The last failing call: fast-check moves to every failing shrink candidate, so it is the
+  // counterexample it reports (a divergence, or an error a side threw).
+  const record: { last: Failure | null } = { last: null };
+  const blockSize = s.observed.geometry.blockSize;
   const classified = (seq: readonly DiffCommand[], traces: [SequenceTrace, SequenceTrace]) =>
-    classifySequence(
-      seq,
-      compareTraces(seq, traces[0], traces[1]),
-      (i) => traces[0].outcomes[i]?.status === 0 && traces[1].outcomes[i]?.status === 0,
-    );
+    classifySequence(seq, compareTraces(seq, traces[0], traces[1]), { traces, blockSize });
   const property = fc.property(
     commandSequence(s.observed.geometry, o.length ?? DEFAULT_DIFF_LENGTH),
     (seq) => {
-      const traces = runBoth(s, seq);
+      let traces: [SequenceTrace, SequenceTrace];
+      try {
+        traces = runBoth(s, seq);
+      } catch (error) {
+        failedOnce = true;
+        record.last = { seq, error };
+        throw error;
+      }
       const found = classified(seq, traces);
       const open = found.filter((c) => c.deviation === null);
       if (!failedOnce) {
@@ -268,7 +302,7 @@ export function runDifferential(o: DifferentialOptions = {}): DifferentialReport
       }
       if (open.length === 0) return true;
       failedOnce = true;
-      last = { seq, traces, found };
+      record.last = { seq, traces, found };
       return false;
     },
   );
@@ -282,15 +316,20 @@ export function runDifferential(o: DifferentialOptions = {}): DifferentialReport
   });
   s.reference.close();
   s.other.close();
-  const fail = details.failed && last !== null;
-  const shown = fail ? last! : null;
+  const failure: Failure | null = details.failed
+    ? (record.last ?? { seq: [], error: details.errorInstance })
+    : null;
+  const diverged = failure !== null && "found" in failure ? failure : null;
+  const status = failure === null ? "pass" : diverged ? "fail" : "error";
+  const shown = diverged ? counterexampleOf(diverged.found) : null;
   return {
     target: s.target,
     description: s.description,
-    status: fail ? "fail" : "pass",
+    status,
+    error: failure !== null && "error" in failure ? errorText(failure.error) : null,
     seed,
     length: o.length ?? DEFAULT_DIFF_LENGTH,
-    path: fail ? details.counterexamplePath : (o.path ?? null),
+    path: failure ? details.counterexamplePath : (o.path ?? null),
     sequences,
     commands,
     shrinks: details.numShrinks,
@@ -301,23 +340,56 @@ export function runDifferential(o: DifferentialOptions = {}): DifferentialReport
       DIFFERENTIAL_DEVIATIONS.filter((d) => filtered[d.id]).map((d) => [d.id, filtered[d.id]]),
     ),
     unregistered,
-    steps: shown
-      ? shown.seq.map((c, i) => ({
+    steps: failure
+      ? failure.seq.map((c, i) => ({
         step: i + 1,
         command: describeCommand(c),
-        reference: statusText(shown.traces[0].outcomes[i]?.status),
-        other: statusText(shown.traces[1].outcomes[i]?.status),
+        reference: statusText(diverged?.traces[0].outcomes[i]?.status),
+        other: statusText(diverged?.traces[1].outcomes[i]?.status),
       }))
       : [],
-    counterexample: shown
-      ? shown.found.map(({ divergence: d, deviation }) => ({
-        step: d.index + 1,
-        command: d.summary,
-        field: d.field,
-        reference: d.reference,
-        other: d.other,
-        deviation: deviation?.id ?? null,
-      }))
-      : [],
+    counterexample: shown?.listed ?? [],
+    omitted: shown?.omitted ?? 0,
+    omittedUnregistered: shown?.omittedUnregistered ?? 0,
   };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** The counterexample's divergences as reported: every one, except that data byte ranges are
+ * listed at most {@linkcode SHOWN_RANGES} per step, unregistered ones first. */
+function counterexampleOf(found: readonly Classified[]) {
+  const listed: ReportedDivergence[] = [];
+  const ranges = new Map<number, Classified[]>();
+  for (const c of found) {
+    if (!c.divergence.field.startsWith("data[")) continue;
+    ranges.set(c.divergence.index, [...(ranges.get(c.divergence.index) ?? []), c]);
+  }
+  const keep = new Set<Classified>();
+  let omitted = 0, omittedUnregistered = 0;
+  for (const list of ranges.values()) {
+    const ordered = [...list].sort((a, b) =>
+      Number(a.deviation !== null) - Number(b.deviation !== null)
+    );
+    ordered.slice(0, SHOWN_RANGES).forEach((c) => keep.add(c));
+    for (const c of ordered.slice(SHOWN_RANGES)) {
+      omitted++;
+      if (c.deviation === null) omittedUnregistered++;
+    }
+  }
+  for (const c of found) {
+    if (c.divergence.field.startsWith("data[") && !keep.has(c)) continue;
+    const d = c.divergence;
+    listed.push({
+      step: d.index + 1,
+      command: d.summary,
+      field: d.field,
+      reference: d.reference,
+      other: d.other,
+      deviation: c.deviation?.id ?? null,
+    });
+  }
+  return { listed, omitted, omittedUnregistered };
 }
