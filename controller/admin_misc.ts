@@ -34,7 +34,10 @@ export function asyncEventRequest(ctrl: NvmeController, req: Request): number {
  * - The target is looked up among the commands this controller fetched from that SQ and has not
  *   completed ({@linkcode QueueEngine.abortCommand}): an outstanding AER, or an I/O command whose
  *   completion the latency model still holds, completes with Command Abort Requested (00/07h)
- *   before the Abort, and the Abort reports DW0 bit 0 = 0 ("aborted").
+ *   before the Abort, and the Abort reports DW0 bit 0 = 0 ("aborted"). An aborted I/O has
+ *   already been executed against the media when it was fetched (only its completion was held),
+ *   so an aborted Write may have changed the data: Abort is best effort, and the spec leaves the
+ *   state of an aborted command's data unspecified.
  * - Otherwise DW0 bit 0 = 1 ("not aborted"): a CID not outstanding (already completed, or never
  *   submitted), an admin command other than an AER (it took effect when fetched), and — a
  *   decision — a command still in the SQ that the controller has not fetched: Abort is best

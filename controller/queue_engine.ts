@@ -82,7 +82,8 @@ export abstract class QueueEngine extends DoorbellEngine {
     if (this.#passScheduled) return;
     this.#passScheduled = true;
     let delay = this.options.doorbellLatencyNs;
-    // One worker: the queue pass (SQ fetch) waits until the worker has finished what it holds.
+    // One worker: a queue pass starts only once the worker has finished what it holds. The pass
+    // itself then fetches every ready SQE at once; only their completions are spread out.
     if (this.options.serialCommandProcessing) {
       delay = Math.max(delay, this.#busyUntil - this.port.now());
     }
