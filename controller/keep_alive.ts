@@ -21,20 +21,10 @@
 
 import type { DevicePort } from "../platform/ports.ts";
 import type { EventHandle } from "../platform/scheduler.ts";
-import type { HostRule } from "./rules.ts";
+import { HOST_RULES, type HostRule } from "./rules.ts";
 
-/**
- * The host obligation a Keep Alive Timeout breaks. Kept here, outside `HOST_RULES`, while the
- * README's generated host-obligation table does not list it yet.
- */
-export const KEEP_ALIVE_TIMEOUT_RULE: HostRule = Object.freeze({
-  id: "keep_alive.timeout",
-  side: "host",
-  severity: "error",
-  section: "Base 2.1 §3.9 (Keep Alive: the host sends Keep Alive within KATO)",
-  summary: "the Keep Alive Timer expired: no Keep Alive command arrived within KATO",
-  reaction: "set CSTS.CFS (the host must reset the controller)",
-});
+/** The host obligation a Keep Alive Timeout breaks ({@linkcode HOST_RULES}.keepAliveTimeout). */
+export const KEEP_ALIVE_TIMEOUT_RULE: HostRule = HOST_RULES.keepAliveTimeout;
 
 /** The unit of Identify KAS: 100 ms. */
 export const KAS_UNIT_MS = 100;

@@ -124,6 +124,13 @@ export const HOST_RULES = {
     "a read-only register was written",
     "ignore the write",
   ),
+  /** No Keep Alive within KATO (only when Identify KAS is non-zero, the `kas` option). */
+  keepAliveTimeout: rule(
+    "keep_alive.timeout",
+    "Base 2.1 §3.9 (Keep Alive: the host sends Keep Alive within KATO)",
+    "the Keep Alive Timer expired: no Keep Alive command arrived within KATO",
+    "set CSTS.CFS (the host must reset the controller)",
+  ),
 } as const;
 
 /** Findings the controller records about itself (device side). */
