@@ -7,11 +7,10 @@
  * @module
  */
 
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Request } from "./request.ts";
 
-const DNR = 1 << 14;
 const PRP1 = 24;
 const PRP2 = 32;
 

@@ -17,7 +17,7 @@
 
 import { FeatureCapability, FeatureSelect } from "../spec/admin_commands.ts";
 import { FeatureId, FEATURES } from "../spec/features.ts";
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Request } from "./request.ts";
 import { DATA_FEATURE_DEFAULTS, getDataFeature, setDataFeature } from "./admin_features_data.ts";
@@ -34,7 +34,6 @@ import {
   Thermal,
 } from "./thermal.ts";
 
-const DNR = 1 << 14;
 const SV = 1 << 31;
 const ZEROS_BASED_ALL = 0xffff;
 /** Interrupt Vector Configuration: IV is CDW11 bits 15:0, CD bit 16 (§5.1.25.1.9). */

@@ -31,11 +31,9 @@ import {
   HostMemoryBufferDescriptor,
   Timestamp,
 } from "../spec/features.ts";
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Request } from "./request.ts";
-
-const DNR = 1 << 14;
 
 /** Identify NPSS (0's based): one power state descriptor (admin_identify.ts `psd`). */
 export const NPSS = 0;

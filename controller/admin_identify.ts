@@ -19,7 +19,7 @@ import {
   Vwc,
 } from "../spec/identify_controller.ts";
 import { ControllerList, CTRL_LIST_ENTRIES } from "../spec/ns_list.ts";
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import { setUint } from "../spec/_bytes.ts";
 import { ERROR_LOG_ENTRIES } from "./admin_log_pages.ts";
 import { HMMIN, HMPRE } from "./admin_features_data.ts";
@@ -27,7 +27,6 @@ import type { NvmeController } from "./controller.ts";
 import type { ControllerOptions } from "./options.ts";
 import type { Request } from "./request.ts";
 
-const DNR = 1 << 14;
 const IDENTIFY_SIZE = 4096;
 const NSID_BROADCAST = 0xffff_ffff;
 /** Entries in a Namespace List (4096 bytes of u32). */

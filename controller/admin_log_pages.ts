@@ -34,7 +34,7 @@ import { LogPageId } from "../spec/log_page_ids.ts";
 import { IDENTIFY_DATA_SIZE } from "../spec/identify_controller.ts";
 import { NvmOpcode } from "../spec/opcodes.ts";
 import { SMART_LOG_SIZE, SmartLog } from "../spec/smart_log.ts";
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import type { NvmeController } from "./controller.ts";
 import {
   commandEffectsLog,
@@ -44,7 +44,6 @@ import {
 } from "./admin_log_support.ts";
 import type { Request } from "./request.ts";
 
-const DNR = 1 << 14;
 const NSID_BROADCAST = 0xffff_ffff;
 const DWORD = 4;
 /** CDW10 bit 15: Retain Asynchronous Event. */

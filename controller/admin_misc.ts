@@ -4,11 +4,10 @@
  * @module
  */
 
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import type { NvmeController } from "./controller.ts";
 import { PENDING, type Request } from "./request.ts";
 
-const DNR = 1 << 14;
 /** Abort DW0 bit 0: 1 = the command was not aborted, 0 = it was. */
 const ABORT_NOT_ABORTED = 1;
 const ABORT_ABORTED = 0;

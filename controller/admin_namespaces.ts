@@ -21,13 +21,12 @@
 import { NamespaceSelect } from "../spec/admin_commands.ts";
 import { IdentifyNamespace, lbaDataBytes } from "../spec/identify_namespace.ts";
 import { ControllerList, CTRL_LIST_ENTRIES } from "../spec/ns_list.ts";
-import { Status, withTableDnr } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR, withTableDnr } from "../spec/status.ts";
 import { getUint, getUintBig } from "../spec/_bytes.ts";
 import type { NvmeController } from "./controller.ts";
 import { type Namespace, NamespaceStatusError, NSID_BROADCAST } from "./namespace.ts";
 import type { Request } from "./request.ts";
 
-const DNR = 1 << 14;
 /** Host data of Namespace Management create and Namespace Attachment: one 4 KiB structure. */
 const HOST_DATA_SIZE = 4096;
 const SEL_MASK = 0xf;

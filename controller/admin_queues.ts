@@ -28,7 +28,7 @@ import { SQE_SIZE, SQE_SIZE_SHIFT } from "../spec/sqe.ts";
 import { ArbitrationMechanism } from "../spec/registers.ts";
 import type { NvmeController } from "./controller.ts";
 import { PrpWalker, SegmentList } from "./prp_walker.ts";
-import { CompletionQueue, type QueuePageList, SubmissionQueue } from "./queues.ts";
+import type { QueuePageList } from "./queues.ts";
 import { PENDING, type Request } from "./request.ts";
 import { HOST_RULES } from "./rules.ts";
 
@@ -115,17 +115,9 @@ export function createIoCq(ctrl: NvmeController, req: Request): number {
   const vectors = ctrl.port.msixEnabled ? ctrl.options.msixVectors : 1;
   if (ien && iv >= vectors) return fail(Status.INVALID_INTERRUPT_VECTOR);
   const base = req.qword(PRP1);
-  if (pc === PC_CONTIGUOUS) {
-    ctrl.createCq(qid, base, qsize + 1, ien === 1, iv);
-  } else {
-    const pages = walkQueuePages(ctrl, base, qsize + 1, CQE_SIZE);
-    if (typeof pages === "number") return pages;
-    // createCq takes no page list yet: let it do its bookkeeping (all keyed by qid), then put
-    // the page-list queue in place of the contiguous one it made.
-    const first = pages.addresses[0];
-    ctrl.createCq(qid, first, qsize + 1, ien === 1, iv);
-    ctrl.cqs[qid] = new CompletionQueue(qid, first, qsize + 1, ien === 1, iv, pages);
-  }
+  const pages = pc === PC_CONTIGUOUS ? undefined : walkQueuePages(ctrl, base, qsize + 1, CQE_SIZE);
+  if (typeof pages === "number") return pages;
+  ctrl.createCq(qid, pages?.addresses[0] ?? base, qsize + 1, ien === 1, iv, pages);
   const t = ctrl.port.trace;
   if (t.enabled) {
     t.emit({
@@ -158,16 +150,9 @@ export function createIoSq(ctrl: NvmeController, req: Request): number {
   const wrr = ctrl.regs.arbitration() === ArbitrationMechanism.WEIGHTED_ROUND_ROBIN;
   const priority = wrr ? qprio : 0;
   const base = req.qword(PRP1);
-  if (pc === PC_CONTIGUOUS) {
-    ctrl.createSq(qid, base, qsize + 1, cqid, priority);
-  } else {
-    const pages = walkQueuePages(ctrl, base, qsize + 1, SQE_SIZE);
-    if (typeof pages === "number") return pages;
-    // As for the CQ: createSq does the bookkeeping, then the page-list queue takes its place.
-    const first = pages.addresses[0];
-    ctrl.createSq(qid, first, qsize + 1, cqid, priority);
-    ctrl.sqs[qid] = new SubmissionQueue(qid, first, qsize + 1, cqid, priority, pages);
-  }
+  const pages = pc === PC_CONTIGUOUS ? undefined : walkQueuePages(ctrl, base, qsize + 1, SQE_SIZE);
+  if (typeof pages === "number") return pages;
+  ctrl.createSq(qid, pages?.addresses[0] ?? base, qsize + 1, cqid, priority, pages);
   const t = ctrl.port.trace;
   if (t.enabled) {
     t.emit({ type: "create_sq", addr: base, sqid: qid, cqid, qsize, qflags: cdw11 & 0xffff });

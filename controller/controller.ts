@@ -23,7 +23,7 @@
 
 import { DOORBELL_BASE } from "../spec/doorbell.ts";
 import { AsyncEventType, ErrorEvent, NoticeEvent } from "../spec/async_events.ts";
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import { LogPageId } from "../spec/log_page_ids.ts";
 import { FeatureId } from "../spec/features.ts";
 import { memoryPageSize } from "../spec/registers.ts";
@@ -49,7 +49,6 @@ import { KeepAliveMonitor } from "./keep_alive.ts";
 import { advertisedSgls } from "./admin_identify.ts";
 import { sglWalkerOptionsFromSgls } from "./sgl_walker.ts";
 
-const DNR = 1 << 14;
 /** CDW0 bits 15:14 (byte 1 bits 7:6): PSDT. */
 const PSDT_SHIFT = 6;
 const REGISTER_AREA_END = DOORBELL_BASE;

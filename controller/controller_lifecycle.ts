@@ -11,6 +11,7 @@
 
 import type { ResetKind } from "../platform/ports.ts";
 import type { EventHandle } from "../platform/scheduler.ts";
+import { CSTS, CstsBit, encodeRegister, ShutdownStatus } from "../spec/registers.ts";
 import type { KeepAliveMonitor } from "./keep_alive.ts";
 import { KEEP_ALIVE_TIMEOUT_RULE } from "./keep_alive.ts";
 import type { ControllerOptions } from "./options.ts";
@@ -19,12 +20,12 @@ import type { RegisterFile, RegisterHooks } from "./register_file.ts";
 import { DEVICE_RULES, HOST_RULES } from "./rules.ts";
 import type { NvmSubsystem } from "./subsystem.ts";
 
-const CSTS_RDY = 1 << 0;
-const CSTS_CFS = 1 << 1;
-const CSTS_SHST_MASK = 3 << 2;
-const CSTS_SHST_OCCURRING = 1 << 2;
-const CSTS_SHST_COMPLETE = 2 << 2;
-const CSTS_NSSRO = 1 << 4;
+const { RDY: CSTS_RDY, CFS: CSTS_CFS, NSSRO: CSTS_NSSRO } = CstsBit;
+/** CSTS.SHST (bits 3:2) with the value `shst` (a {@linkcode ShutdownStatus}). */
+const cstsShst = (shst: number) => Number(encodeRegister(CSTS, { shst }));
+const CSTS_SHST_MASK = cstsShst(ShutdownStatus.OCCURRING | ShutdownStatus.COMPLETE);
+const CSTS_SHST_OCCURRING = cstsShst(ShutdownStatus.OCCURRING);
+const CSTS_SHST_COMPLETE = cstsShst(ShutdownStatus.COMPLETE);
 const FATAL_RULE = DEVICE_RULES.fatalStatus;
 /** An abrupt shutdown takes this fraction of the normal shutdown delay. */
 const ABRUPT_SHUTDOWN_DIVISOR = 10;

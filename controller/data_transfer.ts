@@ -8,7 +8,7 @@
  */
 
 import { Psdt } from "../spec/sqe.ts";
-import { Status, statusName, withTableDnr } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR, statusName, withTableDnr } from "../spec/status.ts";
 import { HOST_RULES } from "./rules.ts";
 import type { DataDirection } from "../spec/opcodes.ts";
 import type { DevicePort } from "../platform/ports.ts";
@@ -24,7 +24,6 @@ export interface MediaReader {
   readInto(lba: number, count: number, sink: MediaSink): number;
 }
 
-const DNR = 1 << 14;
 const PRP1 = 24;
 const PRP2 = 32;
 const PSDT_SHIFT = 6;

@@ -11,6 +11,7 @@
 
 import { AsyncEventType } from "../spec/async_events.ts";
 import { LogPageId } from "../spec/log_page_ids.ts";
+import { CstsBit } from "../spec/registers.ts";
 import type { DevicePort } from "../platform/ports.ts";
 import { AsyncEvents } from "./async_events.ts";
 import { cqHeadProblem, doorbellEventInfo, sqTailProblem } from "./doorbells.ts";
@@ -22,7 +23,7 @@ import type { RegisterFile } from "./register_file.ts";
 import { HOST_RULES, type HostRule } from "./rules.ts";
 import { ShadowDoorbells } from "./shadow_doorbells.ts";
 
-const CSTS_RDY = 1 << 0;
+const CSTS_RDY = CstsBit.RDY;
 
 /** Queue tables, doorbells (MMIO and shadow) and the INTx level; see the module notes. */
 export abstract class DoorbellEngine {

@@ -36,7 +36,7 @@
  * @module
  */
 
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import { CopySourceRange } from "../spec/nvm_commands.ts";
 import { offsetOf } from "../spec/struct.ts";
 import { getU64, getUint } from "../spec/_bytes.ts";
@@ -56,7 +56,6 @@ export const COPY_MCL = 0xffff;
 /** The one Source Range entries descriptor format supported (OCFS bit 0). */
 export const COPY_DESCRIPTOR_FORMAT_0 = 0;
 
-const DNR = 1 << 14;
 /** Byte offset of SDLBA (CDW10–11) in the SQE. */
 const SDLBA = 40;
 /** CDW12.NR (bits 7:0, 0's based) and CDW12.DESFMT (bits 11:8). */

@@ -31,8 +31,9 @@
  * @module
  */
 
-import { Status } from "../spec/status.ts";
-import { DSM_RANGE_SIZE } from "../spec/nvm_commands.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
+import { DSM_RANGE_SIZE, DsmRange } from "../spec/nvm_commands.ts";
+import { offsetOf } from "../spec/struct.ts";
 import { getU64, getUint } from "../spec/_bytes.ts";
 import { CACHED_WRITE, FUA_WRITE, READ_OK, type WriteOptions } from "./media.ts";
 import type { NvmeController } from "./controller.ts";
@@ -40,7 +41,6 @@ import type { Namespace } from "./namespace.ts";
 import type { Request } from "./request.ts";
 import { compareWithMetadata, readWithMetadata, writeWithMetadata } from "./nvm_metadata.ts";
 
-const DNR = 1 << 14;
 const NSID_ALL = 0xffff_ffff;
 /** Byte offset of SLBA (CDW10–11) in the SQE. */
 const SLBA = 40;
@@ -62,7 +62,9 @@ const DSM_NR_MASK = 0xff;
 /** Dataset Management CDW11.AD. */
 const DSM_AD = 1 << 2;
 /** Offsets inside a Dataset Management range (NVM CS 1.1 §3.3.3.1). */
-const DSM_NLB_OFFSET = 4, DSM_SLBA_OFFSET = 8, DSM_NLB_BYTES = 4;
+const DSM_NLB_OFFSET = offsetOf(DsmRange, "nlb"), DSM_SLBA_OFFSET = offsetOf(DsmRange, "slba");
+/** NLB in a range is a u32 (not 0's based). */
+const DSM_NLB_BYTES = 4;
 
 /** The namespace a command addresses, or the status to fail it with. */
 export function commandNamespace(ctrl: NvmeController, req: Request): Namespace | number {

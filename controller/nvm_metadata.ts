@@ -41,13 +41,12 @@
  */
 
 import { Psdt } from "../spec/sqe.ts";
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import { READ_OK, type WriteOptions } from "./media.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Namespace } from "./namespace.ts";
 import type { Request } from "./request.ts";
 
-const DNR = 1 << 14;
 /** Byte offset of MPTR in the SQE (Base 2.1 Figure 92). */
 const MPTR = 16;
 /** Byte offset of SLBA (CDW10–11) in the SQE. */

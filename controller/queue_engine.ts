@@ -17,20 +17,19 @@
 import { CQE_SIZE } from "../spec/cqe.ts";
 import { SQE_SIZE } from "../spec/sqe.ts";
 import { FeatureId } from "../spec/features.ts";
+import { CstsBit } from "../spec/registers.ts";
 import { AdminOpcode } from "../spec/opcodes.ts";
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import { Arbiter, arbitrationBurst } from "./arbitration.ts";
 import { DoorbellEngine } from "./doorbell_engine.ts";
-import { CompletionQueue, SubmissionQueue } from "./queues.ts";
+import { CompletionQueue, type QueuePageList, SubmissionQueue } from "./queues.ts";
 import { PENDING, type Request, RequestPool } from "./request.ts";
 import { HOST_RULES } from "./rules.ts";
 import { ringNext } from "../spec/ring.ts";
 
 export { DoorbellEngine } from "./doorbell_engine.ts";
 
-const CSTS_RDY = 1 << 0;
-const CSTS_CFS = 1 << 1;
-const DNR = 1 << 14;
+const { RDY: CSTS_RDY, CFS: CSTS_CFS } = CstsBit;
 const SQE_WORDS = SQE_SIZE / 4;
 /** SCT and SC bits of a status value: non-zero means the command failed. */
 const STATUS_CODE_MASK = 0x7ff;
@@ -336,15 +335,32 @@ export abstract class QueueEngine extends DoorbellEngine {
 
   // ---- queue management (used by the admin handlers) ----
 
-  /** Creates a CQ. The handler validated the parameters. */
-  createCq(id: number, base: number, size: number, ien: boolean, vector: number): void {
-    this.cqs[id] = new CompletionQueue(id, base, size, ien, vector);
+  /**
+   * Creates a CQ. The handler validated the parameters. `pages`: the memory pages of a queue that
+   * is not physically contiguous (PC = 0); `base` is then the first page's address.
+   */
+  createCq(
+    id: number,
+    base: number,
+    size: number,
+    ien: boolean,
+    vector: number,
+    pages?: QueuePageList,
+  ): void {
+    this.cqs[id] = new CompletionQueue(id, base, size, ien, vector, pages);
     if (this.shadow.applies(id)) this.seedShadow(id, true, 0);
   }
 
-  /** Creates an SQ bound to an existing CQ. */
-  createSq(id: number, base: number, size: number, cqid: number, priority: number): void {
-    this.sqs[id] = new SubmissionQueue(id, base, size, cqid, priority);
+  /** Creates an SQ bound to an existing CQ; `pages` as for {@linkcode createCq}. */
+  createSq(
+    id: number,
+    base: number,
+    size: number,
+    cqid: number,
+    priority: number,
+    pages?: QueuePageList,
+  ): void {
+    this.sqs[id] = new SubmissionQueue(id, base, size, cqid, priority, pages);
     this.cqs[cqid]!.sqs.add(id);
     if (this.shadow.applies(id)) this.seedShadow(id, false, 0);
   }

@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { CQE_SIZE, CQE_STATUS_OFFSET } from "../spec/cqe.ts";
 import { SQE_SIZE } from "../spec/sqe.ts";
+import { STATUS_DNR as DNR } from "../spec/status.ts";
 import {
   CompletionQueue,
   type DmaWriter,
@@ -13,7 +14,6 @@ import {
   SubmissionQueue,
 } from "./queues.ts";
 
-const DNR = 1 << 14;
 const PAGE_4K = 4096;
 const PAGE_8K = 8192;
 

@@ -18,10 +18,12 @@ import {
   AQA,
   CAP,
   CommandSetSelected,
+  CstsBit,
   encodeRegister,
   memoryPageSize,
   NSSR_RESET_VALUE,
   RegisterOffset as R,
+  ShutdownNotification,
 } from "../spec/registers.ts";
 import { CQE_SIZE_SHIFT } from "../spec/cqe.ts";
 import { SQE_SIZE_SHIFT } from "../spec/sqe.ts";
@@ -58,10 +60,8 @@ const CC_WRITABLE_MASK = 0x01ff_fff1; // EN, CSS, MPS, AMS, SHN, IOSQES, IOCQES,
 const CC_CRIME = 1 << 24;
 /** CRTO.CRIMT is bits 31:16, CRWMT bits 15:0 (Base 2.1 §3.1.4.21). */
 const CRTO_CRIMT_SHIFT = 16;
-const CSTS_RDY = 1 << 0;
-const CSTS_NSSRO = 1 << 4;
-const SHN_NORMAL = 1;
-const SHN_ABRUPT = 2;
+const { RDY: CSTS_RDY, NSSRO: CSTS_NSSRO } = CstsBit;
+const { NORMAL: SHN_NORMAL, ABRUPT: SHN_ABRUPT } = ShutdownNotification;
 const REGISTERS_64 = new Set<number>([R.CAP, R.ASQ, R.ACQ, R.BPMBL, R.CMBMSC]);
 /** AQA bits that exist (ASQS 11:0, ACQS 27:16); 31:28 and 15:12 are reserved: read 0, writes
  * ignored (Base 2.1 §3.1.4, §3.1.4.8). */
