@@ -275,3 +275,24 @@ Deno.test("latency model delays media commands; SQ deletion aborts what is in fl
   r.host.sleep(100_000);
   assertEquals(q.take(), null, "no second completion for the aborted read");
 });
+
+Deno.test("shadow doorbells, interrupt policy: a CQ that looks full is refreshed from its shadow head", () => {
+  // Like QEMU (nvme_post_cqes updates the CQ head from the shadow buffer before its full check),
+  // a completion held for a full CQ is posted once the shadow head frees a slot, even when that
+  // head never reached the MMIO doorbell.
+  const { r, sh } = shadowRig({ eventIdxPolicy: "interrupt" });
+  const size = sh.q.size, dbs = sh.dbs, slot = shadowSlotOffset(1, true, 0);
+  const collect = (n: number) => {
+    const cids: number[] = [];
+    for (let polls = 0; polls < 10_000 && cids.length < n; polls++) {
+      for (let c = sh.q.take(); c; c = sh.q.take()) cids.push(c.cid);
+      if (cids.length < n) r.host.poll();
+    }
+    return cids;
+  };
+  for (let cid = 0; cid < size - 1; cid++) sh.submit(flush(cid));
+  assertEquals(collect(size - 1).length, size - 1, "the CQ is full (nothing released yet)");
+  r.host.memWriteU32(dbs + slot, sh.q.cqHead); // shadow head only: no CQ head MMIO
+  for (let cid = 0; cid < 4; cid++) sh.submit(flush(0x100 + cid));
+  assertEquals(collect(4).sort(), [0x100, 0x101, 0x102, 0x103]);
+});
