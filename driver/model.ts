@@ -249,6 +249,12 @@ export const HOST_ABORTED_STATUS: number = Status.ABORTED_BY_HOST;
  * SC 06h). The command never reached the device. */
 export const HOST_INTERNAL_ERROR_STATUS: number = Status.INTERNAL_ERROR;
 
+/** The status a driver reports for a command it ended itself with `kind`: Internal Error for
+ * data it could not map, Command Aborted By Host for everything else. */
+export function hostErrorStatus(kind: HostErrorKind): number {
+  return kind === "bad-buffer" ? HOST_INTERNAL_ERROR_STATUS : HOST_ABORTED_STATUS;
+}
+
 /** Data transfer direction of an opcode: bits 1:0 (Base 2.1 §5.1, Figure "Opcodes"). */
 export function opcodeDirection(opcode: number): "none" | "to-device" | "from-device" | "both" {
   switch (opcode & 3) {

@@ -56,9 +56,8 @@ import {
   DriverError,
   type DriverFactory,
   type DriverModel,
-  HOST_ABORTED_STATUS,
-  HOST_INTERNAL_ERROR_STATUS,
   type HostErrorKind,
+  hostErrorStatus,
   type NamespaceInfo,
 } from "../model.ts";
 
@@ -485,7 +484,7 @@ export class MinimalDriver implements DriverModel {
 
   #hostComplete(e: Ended): number {
     const c = this.#c;
-    c.status = e.kind === "bad-buffer" ? HOST_INTERNAL_ERROR_STATUS : HOST_ABORTED_STATUS;
+    c.status = hostErrorStatus(e.kind);
     c.dnr = e.kind !== "aborted";
     c.more = false;
     c.crd = c.dw0 = c.dw1 = 0;

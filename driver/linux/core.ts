@@ -19,9 +19,8 @@ import {
   type DriverCommand,
   type DriverCompletion,
   DriverError,
-  HOST_ABORTED_STATUS,
-  HOST_INTERNAL_ERROR_STATUS,
   type HostErrorKind,
+  hostErrorStatus,
 } from "../model.ts";
 import { LinuxDataMapper, type SglPolicy, SmallPool } from "./data_mapping.ts";
 import type { ShadowDoorbellBuffers } from "./dbbuf.ts";
@@ -269,7 +268,7 @@ export class LinuxCore {
 
   #hostCompletion(kind: HostErrorKind, cid: number): DriverCompletion {
     const c = this.#completion;
-    c.status = kind === "bad-buffer" ? HOST_INTERNAL_ERROR_STATUS : HOST_ABORTED_STATUS;
+    c.status = hostErrorStatus(kind);
     c.crd = 0;
     c.more = false;
     c.dnr = kind !== "aborted";

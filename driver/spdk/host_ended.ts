@@ -20,9 +20,8 @@
 import {
   type CompletionCallback,
   type DriverCompletion,
-  HOST_ABORTED_STATUS,
-  HOST_INTERNAL_ERROR_STATUS,
   type HostErrorKind,
+  hostErrorStatus,
 } from "../model.ts";
 
 interface Ended {
@@ -64,7 +63,7 @@ export class HostEndedQueue {
     this.#queue = [];
     const c = this.#c;
     for (const e of batch) {
-      c.status = e.kind === "bad-buffer" ? HOST_INTERNAL_ERROR_STATUS : HOST_ABORTED_STATUS;
+      c.status = hostErrorStatus(e.kind);
       c.dnr = e.kind === "bad-buffer" || e.kind === "dead"; // retrying cannot help those
       c.more = false;
       c.crd = 0;
