@@ -22,7 +22,9 @@
  * @module
  */
 
+import { Cns } from "../../spec/admin_commands.ts";
 import { IdentifyController } from "../../spec/identify_controller.ts";
+import { LogPageId } from "../../spec/log_page_ids.ts";
 import { IdentifyNamespace } from "../../spec/identify_namespace.ts";
 import { SmartLog } from "../../spec/smart_log.ts";
 import type { Layout } from "../../spec/struct.ts";
@@ -71,12 +73,15 @@ function valueText(v: unknown): string {
 function layoutOf(cmd: DiffCommand): Layout<unknown> | null {
   if (cmd.opcode === AdminOpcode.IDENTIFY && cmd.queue === "admin") {
     const cns = cmd.cdw[0] & 0xff;
-    if (cns === 0x01) return IdentifyController as Layout<unknown>;
-    if (cns === 0x00 || cns === 0x11) return IdentifyNamespace as Layout<unknown>;
+    if (cns === Cns.CONTROLLER) return IdentifyController as Layout<unknown>;
+    if (cns === Cns.NAMESPACE || cns === Cns.ALLOCATED_NAMESPACE) {
+      return IdentifyNamespace as Layout<unknown>;
+    }
   }
   if (cmd.opcode === AdminOpcode.GET_LOG_PAGE && cmd.queue === "admin") {
     const lid = cmd.cdw[0] & 0xff;
-    if (lid === 0x02 && cmd.cdw[2] === 0 && cmd.cdw[3] === 0) return SmartLog as Layout<unknown>;
+    const atStart = cmd.cdw[2] === 0 && cmd.cdw[3] === 0; // LPOL and LPOU
+    if (lid === LogPageId.SMART && atStart) return SmartLog as Layout<unknown>;
   }
   return null;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Cns } from "../../spec/admin_commands.ts";
 import { AdminOpcode } from "../../spec/opcodes.ts";
 import { Status } from "../../spec/status.ts";
 import {
@@ -21,6 +22,15 @@ import {
 } from "./deviation_types.ts";
 
 const IDENTIFY = AdminOpcode.IDENTIFY;
+/** CNS values QEMU answers and the reference (NVM command set only, no SR-IOV) does not. */
+const IO_COMMAND_SET_CNS: ReadonlySet<number> = new Set([
+  Cns.CSI_NAMESPACE,
+  Cns.CSI_CONTROLLER,
+  Cns.CSI_ACTIVE_NS_LIST,
+  Cns.IO_COMMAND_SET,
+  Cns.PRIMARY_CONTROLLER_CAPS,
+  Cns.SECONDARY_CONTROLLER_LIST,
+]);
 const nsid = (d: Parameters<typeof admin>[0]) => d.command?.nsid ?? 0;
 const observed = "Observed by this fuzzer against QEMU 7.2.22";
 
@@ -114,7 +124,7 @@ export const ADMIN_DEVIATIONS: readonly DifferentialDeviation[] = [
     "Identify CNS 05h/06h/07h/1Ch (I/O Command Set specific; QEMU sets CAP.CSS bit 6) and 14h/15h (SR-IOV) are answered by QEMU; the reference (CAP.CSS NVM only, no SR-IOV) fails them with Invalid Field in Command.",
     `nvme_identify() CNS table (${QEMU_NOTES} §2).`,
     (d) =>
-      admin(d, IDENTIFY) && [0x05, 0x06, 0x07, 0x1c, 0x14, 0x15].includes(low8(d)) &&
+      admin(d, IDENTIFY) && IO_COMMAND_SET_CNS.has(low8(d)) &&
       (refStatus(d) === Status.INVALID_FIELD || isData(d) || bothFailed(d)),
   ),
   dev(
@@ -125,7 +135,8 @@ export const ADMIN_DEVIATIONS: readonly DifferentialDeviation[] = [
     "Identify CNS 12h/13h are Invalid Field in Command on QEMU without an nvme-subsys device.",
     "nvme_identify_ctrl_list() returns Invalid Field when n->subsys is NULL.",
     (d) =>
-      admin(d, IDENTIFY) && (low8(d) === 0x12 || low8(d) === 0x13) &&
+      admin(d, IDENTIFY) &&
+      (low8(d) === Cns.NS_CONTROLLER_LIST || low8(d) === Cns.CONTROLLER_LIST) &&
       otherStatus(d) === Status.INVALID_FIELD,
   ),
   dev(
@@ -136,7 +147,8 @@ export const ADMIN_DEVIATIONS: readonly DifferentialDeviation[] = [
     "Identify Namespace NSID FFFFFFFFh is Invalid Namespace or Format on QEMU (OACS advertises Namespace Management); the reference returns the common capabilities.",
     "nvme_identify_ns() rejects the broadcast NSID.",
     (d) =>
-      admin(d, IDENTIFY) && low8(d) === 0x00 && nsid(d) === 0xffff_ffff && statusOrDnr(d) &&
+      admin(d, IDENTIFY) && low8(d) === Cns.NAMESPACE && nsid(d) === 0xffff_ffff &&
+      statusOrDnr(d) &&
       otherStatus(d) === Status.INVALID_NAMESPACE,
   ),
   dev(
@@ -148,7 +160,7 @@ export const ADMIN_DEVIATIONS: readonly DifferentialDeviation[] = [
     `${observed}.`,
     (d) =>
       admin(d, IDENTIFY) && isData(d) &&
-      (low8(d) === 0x01 ? CTRL_IDENTITY.test(d.field) : NS_IDENTITY.test(d.field)),
+      (low8(d) === Cns.CONTROLLER ? CTRL_IDENTITY.test(d.field) : NS_IDENTITY.test(d.field)),
   ),
   dev(
     "ns-identifiers",
@@ -157,7 +169,7 @@ export const ADMIN_DEVIATIONS: readonly DifferentialDeviation[] = [
     ["identify.descriptors.well-formed"],
     "The Namespace Identification Descriptor list: QEMU's default namespace has only the CSI descriptor, the reference reports EUI64, NGUID and UUID too.",
     "-device nvme-ns without uuid/eui64 properties.",
-    (d) => admin(d, IDENTIFY) && low8(d) === 0x03 && isData(d),
+    (d) => admin(d, IDENTIFY) && low8(d) === Cns.NS_DESCRIPTORS && isData(d),
   ),
   dev(
     "keep-alive-command",

@@ -245,7 +245,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
     [],
     "QEMU's Error Information log entries are always zero and it has one entry (ELPE 0); the reference records errors in a longer log, so content and the offsets past QEMU's log size differ.",
     `nvme_error_info() (${QEMU_NOTES} §4).`,
-    (d) => admin(d, LOG) && low8(d) === 0x01 && (isData(d) || statusOrDnr(d)),
+    (d) => admin(d, LOG) && low8(d) === LogPageId.ERROR && (isData(d) || statusOrDnr(d)),
   ),
   dev(
     "smart-model-fields",
@@ -266,7 +266,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
     "SMART / Health with NSID 0h is Invalid Namespace or Format on QEMU; per-namespace SMART (LPA bit 0) is supported by QEMU only; for an inactive NSID QEMU answers Invalid Namespace or Format where the reference answers Invalid Field in Command.",
     `${observed}; nvme_smart_info() (${QEMU_NOTES} §4).`,
     (d) =>
-      admin(d, LOG) && low8(d) === 0x02 && statusOrDnr(d) &&
+      admin(d, LOG) && low8(d) === LogPageId.SMART && statusOrDnr(d) &&
       (nsid(d) === 0 || nsid(d) === 1 || inactive(nsid(d))),
   ),
   dev(
@@ -288,7 +288,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
     "Log pages the reference supports and QEMU 7.2 does not (Supported Log Pages 00h) are Invalid Field in Command on QEMU.",
     `nvme_get_log() supports LIDs 01h–05h only (${QEMU_NOTES} §4).`,
     (d) =>
-      admin(d, LOG) && low8(d) === 0x00 && statusOrDnr(d) &&
+      admin(d, LOG) && low8(d) === LogPageId.SUPPORTED_LOG_PAGES && statusOrDnr(d) &&
       otherStatus(d) === Status.INVALID_FIELD,
   ),
   dev(
@@ -318,7 +318,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
     ["log-page.fw-slot.active-revision"],
     'The Firmware Slot Information log reports FRS1 "1.0" on QEMU while FR is the QEMU version.',
     'nvme_fw_log_info() hard-codes "1.0".',
-    (d) => admin(d, LOG) && low8(d) === 0x03 && isData(d),
+    (d) => admin(d, LOG) && low8(d) === LogPageId.FW_SLOT && isData(d),
   ),
   dev(
     "command-effects-content",
@@ -327,6 +327,6 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
     [],
     "Commands Supported and Effects lists each implementation's command set, which differ where other classes register it.",
     `${observed}.`,
-    (d) => admin(d, LOG) && low8(d) === 0x05 && isData(d),
+    (d) => admin(d, LOG) && low8(d) === LogPageId.CMD_EFFECTS && isData(d),
   ),
 ];

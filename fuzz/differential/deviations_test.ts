@@ -136,6 +136,63 @@ Deno.test("taint: SQ and CQ of one QID are separate; a matching create clears", 
   assertEquals(after.find((x) => x.divergence.index === 3)?.deviation, null);
 });
 
+Deno.test("taint: queue commands on a queue whose creation diverged are consequences", () => {
+  // Create I/O CQ 3 with IEN 0 and a vector past the table: QEMU refuses (registered).
+  const createCq = admin(AdminOpcode.CREATE_IO_CQ, [(15 << 16) | 3, (0x41 << 16) | 1]);
+  const vector = fail(Status.INVALID_INTERRUPT_VECTOR);
+  const createSqOn = (cqid: number) =>
+    admin(AdminOpcode.CREATE_IO_SQ, [(15 << 16) | 5, (cqid << 16) | 1]);
+  const cqInvalid = fail(Status.COMPLETION_QUEUE_INVALID);
+  const onCq3 = classify([createCq, createSqOn(3)], [ok, ok], [vector, cqInvalid]);
+  const sq = onCq3.find((x) => x.divergence.index === 1)!;
+  assertEquals([sq.deviation?.id, sq.consequence], ["create-cq-vector-without-ien", true]);
+  const onCq4 = classify([createCq, createSqOn(4)], [ok, ok], [vector, cqInvalid]);
+  assertEquals(onCq4.find((x) => x.divergence.index === 1)?.deviation, null, "CQ 4 is untainted");
+
+  // SQ 5 on CQ 3 diverges (registered check order): Delete I/O CQ 3 depends on it, CQ 4 not.
+  const createCqAlike = (qid: number) => admin(AdminOpcode.CREATE_IO_CQ, [(15 << 16) | qid, 1]);
+  const sqErrors = [fail(Status.INVALID_QUEUE_SIZE), fail(Status.INVALID_QUEUE_IDENTIFIER)];
+  const deleteCq = (qid: number) => admin(AdminOpcode.DELETE_IO_CQ, [qid]);
+  const deletion = fail(Status.INVALID_QUEUE_DELETION);
+  const run = (deleted: number) =>
+    classify(
+      [createCqAlike(3), createCqAlike(4), createSqOn(3), deleteCq(deleted)],
+      [ok, ok, sqErrors[0], ok],
+      [ok, ok, sqErrors[1], deletion],
+    ).find((x) => x.divergence.index === 3)!;
+  assertEquals(run(3).deviation?.id, "create-queue-check-order");
+  assert(run(3).consequence);
+  assertEquals(run(4).deviation, null, "no diverged SQ on CQ 4");
+});
+
+Deno.test("taint: blocks a completed DSM deallocate named may read either way, others not", () => {
+  const dsm = io(NvmOpcode.DATASET_MANAGEMENT, 0, 1, {
+    cdw: [0, 1 << 2, 0, 0, 0, 0], // NR 0 (one range), CDW11 AD
+    lba: undefined,
+    ranges: [{ slba: 8n, blocks: 4 }],
+  });
+  const read = (slba: number) => {
+    const a = new Uint8Array(BLOCK), b = new Uint8Array(BLOCK).fill(0x5a);
+    return classify([dsm, io(NvmOpcode.READ, slba, 1)], [ok, { ...ok, data: a }], [ok, {
+      ...ok,
+      data: b,
+    }]);
+  };
+  const inside = read(11);
+  assert(inside.length > 0);
+  for (const x of inside) {
+    assertEquals([x.deviation?.id, x.consequence], ["dsm-deallocate-advisory", true]);
+  }
+  assert(read(12).every((x) => x.deviation === null), "LBA 12 was not deallocated");
+  const refused = classify(
+    [dsm, io(NvmOpcode.READ, 11, 1)],
+    [ok, { ...ok, data: new Uint8Array(BLOCK) }],
+    [fail(Status.INVALID_FIELD), { ...ok, data: new Uint8Array(BLOCK).fill(0x5a) }],
+  );
+  const readAfterRefusal = refused.find((x) => x.divergence.index === 1)!;
+  assertEquals(readAfterRefusal.deviation, null, "only a DSM both sides completed is advisory");
+});
+
 Deno.test("write-uncorrectable-unsupported: only QEMU's Invalid Command Opcode", () => {
   const wu = io(NvmOpcode.WRITE_UNCORRECTABLE, 0, 1);
   assertEquals(
