@@ -255,20 +255,6 @@ export function hostErrorStatus(kind: HostErrorKind): number {
   return kind === "bad-buffer" ? HOST_INTERNAL_ERROR_STATUS : HOST_ABORTED_STATUS;
 }
 
-/** Data transfer direction of an opcode: bits 1:0 (Base 2.1 §5.1, Figure "Opcodes"). */
-export function opcodeDirection(opcode: number): "none" | "to-device" | "from-device" | "both" {
-  switch (opcode & 3) {
-    case 0:
-      return "none";
-    case 1:
-      return "to-device";
-    case 2:
-      return "from-device";
-    default:
-      return "both";
-  }
-}
-
 /** Total length of a segment list. */
 export function dataLength(data: readonly DataSegment[] | undefined): number {
   if (!data) return 0;
