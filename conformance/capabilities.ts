@@ -7,7 +7,15 @@
  */
 
 import type { HostPort } from "../platform/ports.ts";
-import { Oacs, Oncs, Sgls, testBit, Vwc } from "../spec/identify_controller.ts";
+import {
+  bitRange,
+  Oacs,
+  Oncs,
+  Sgls,
+  SglSupport,
+  testBit,
+  Vwc,
+} from "../spec/identify_controller.ts";
 import { CAP, decodeRegister, RegisterOffset } from "../spec/registers.ts";
 import type {
   CAPValue,
@@ -55,7 +63,8 @@ export interface CapabilityInfo {
 
 const idBit = (field: keyof IdentifyControllerValue, bit: number) => (c: Capabilities) =>
   c.identify !== null && testBit(Number(c.identify[field]), bit);
-const sglSupport = (c: Capabilities) => c.identify !== null && (c.identify.sgls & 3) !== 0;
+const sglSupport = (c: Capabilities) =>
+  c.identify !== null && bitRange(c.identify.sgls, Sgls.SUPPORT) !== SglSupport.NONE;
 
 /** The capability table. */
 export const CAPABILITIES = {

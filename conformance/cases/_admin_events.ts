@@ -239,3 +239,21 @@ export function expectErrorEventsUnmasked(
   const e = decodeValue(AsyncEventCompletion, held.dw0);
   ctx.check(e.aet === AsyncEventType.ERROR, `${what}: held event has type ${e.aet}, not Error`);
 }
+
+/**
+ * With the Error event type masked (reported, its log not yet read with RAE = 0): a new AER gets
+ * no event for another invalid doorbell write; after the Error log is read with RAE = 0 an Error
+ * event must reach it (Base 2.1 §5.1.2).
+ */
+export function expectErrorEventsMaskedUntilLogRead(
+  ctx: CaseContext,
+  pump: AdminPump,
+  masked: string,
+  unmasked: string,
+): void {
+  const cid = postAer(pump);
+  writeUncreatedSqDoorbell(ctx.host, ctx.ctrl.dstrd, UNCREATED_QID);
+  expectNoEvent(ctx, pump, cid, masked);
+  readErrorLog(ctx, pump, 0);
+  expectErrorEventsUnmasked(ctx, pump, cid, unmasked);
+}

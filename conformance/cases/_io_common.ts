@@ -262,6 +262,23 @@ export function mustWrite(env: IoEnv, slba: number, data: Uint8Array, o: RwOptio
   env.ctx.expectStatus(writeBlocks(env, slba, data, o), Status.SUCCESS, `Write LBA ${slba}`);
 }
 
+/**
+ * Writes `blocks` blocks of `seed`'s {@linkcode pattern} at the case LBA for `index`
+ * ({@linkcode caseLba}), failing the case unless the Write succeeds; returns the LBA and the data.
+ */
+export function mustWritePattern(
+  env: IoEnv,
+  index: number,
+  seed: number,
+  blocks: number,
+  o: RwOptions = {},
+): { lba: number; data: Uint8Array } {
+  const lba = caseLba(env, index, blocks);
+  const data = pattern(seed, blocks * env.bs);
+  mustWrite(env, lba, data, o);
+  return { lba, data };
+}
+
 /** Reads at `slba` and fails the case unless the Read succeeds with exactly `expected`. */
 export function mustReadBack(
   env: IoEnv,

@@ -7,7 +7,9 @@
  */
 
 import { AsyncEventRequest } from "../../spec/admin_commands.ts";
+import { AsyncEventCompletion } from "../../spec/async_events.ts";
 import { AdminOpcode } from "../../spec/opcodes.ts";
+import { decodeValue } from "../../spec/struct.ts";
 import type { CaseContext } from "../case.ts";
 import { type Completion, pollUntil, type RawController, type RawQueue } from "../raw_host.ts";
 
@@ -26,9 +28,10 @@ export interface AsyncEvent {
   readonly lid: number;
 }
 
-/** Decodes an AER completion's DW0. */
+/** Decodes an AER completion's DW0 through the spec layout. */
 export function asyncEvent(c: Completion): AsyncEvent {
-  return { type: c.dw0 & 0x7, info: (c.dw0 >>> 8) & 0xff, lid: (c.dw0 >>> 16) & 0xff };
+  const e = decodeValue(AsyncEventCompletion, c.dw0);
+  return { type: e.aet, info: e.aei, lid: e.lid };
 }
 
 /** Time given to the controller to fetch a just-submitted AER (virtual ns). */

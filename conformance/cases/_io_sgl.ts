@@ -8,10 +8,11 @@
 
 import type { HostPort } from "../../platform/ports.ts";
 import { SGL_DESCRIPTOR_SIZE, SglDescriptor, SglSubtype, SglType } from "../../spec/sgl.ts";
-import { Psdt } from "../../spec/sqe.ts";
+import { Psdt, SubmissionQueueEntrySgl } from "../../spec/sqe.ts";
+import { offsetOf } from "../../spec/struct.ts";
 
 /** Byte offset of the data pointer (SGL Entry 1) in an SQE. */
-const DPTR_OFFSET = 24;
+const DPTR_OFFSET = offsetOf(SubmissionQueueEntrySgl, "sgl_addr");
 /** CDW0 byte 1 bits 7:6 hold PSDT. */
 const PSDT_SHIFT = 6;
 const PSDT_MASK = 0xc0;

@@ -200,6 +200,8 @@ function tamperedTarget(name: string, tamper: Tamper): Target {
 const PHASE = 1 << 16;
 const VER_OFFSET = 80, CNS_OFFSET = 40, NSID_OFFSET = 4, PRP1_OFFSET = 24, LPO_OFFSET = 48;
 const PAGE_MASK = 0xfff;
+/** Get Log Page RAE: CDW10 bit 15, i.e. bit 7 of SQE byte 41. */
+const RAE_BYTE = 41, RAE_BIT = 0x80;
 
 /** Broken targets and the cases each must make fail. */
 const BROKEN: readonly { name: string; tamper: Tamper; fails: readonly string[] }[] = [
@@ -225,6 +227,17 @@ const BROKEN: readonly { name: string; tamper: Tamper; fails: readonly string[] 
       "aer.mask.until-log-read",
       "log-page.rae.retains-event",
     ],
+  },
+  {
+    // A controller that ignores RAE unmasks the Error event type on a RAE = 1 read, so the next
+    // invalid doorbell write completes the AER the case expects to stay outstanding.
+    name: "Get Log Page RAE ignored",
+    tamper: {
+      sqe(s) {
+        if (s[0] === AdminOpcode.GET_LOG_PAGE) s[RAE_BYTE] &= ~RAE_BIT;
+      },
+    },
+    fails: ["log-page.rae.retains-event"],
   },
   {
     name: "AER completion DW0 reports another event type",

@@ -22,13 +22,14 @@ import {
   type IoEnv,
   ioEnv,
   mdtsBytes,
-  mustWrite,
+  mustWritePattern,
   PAGE_4K,
   pattern,
   POISON,
   PRP_ENTRY_BYTES,
   rwCommand,
 } from "./_io_common.ts";
+import { readMem } from "./_admin_util.ts";
 
 const IO: ["namespace", "io-queues"] = ["namespace", "io-queues"];
 const PRP_SECTION = "Base 2.1 §4.3";
@@ -37,13 +38,11 @@ const ENTRIES_PER_LIST_PAGE = PAGE_4K / PRP_ENTRY_BYTES;
 /** CC.MPS = 1: 8 KiB memory pages. */
 const MPS_8K = 1;
 const PAGE_8K = PAGE_4K << MPS_8K;
+const KIB = 1024;
 
 /** Writes `bytes` of `seed`'s pattern at a case LBA (one Write) and returns both. */
 function seeded(env: IoEnv, index: number, seed: number, bytes: number) {
-  const lba = caseLba(env, index, bytes / env.bs);
-  const data = pattern(seed, bytes);
-  mustWrite(env, lba, data);
-  return { lba, data };
+  return mustWritePattern(env, index, seed, bytes / env.bs);
 }
 
 /** Reads `bytes` at `slba` with the given PRP entries. */
@@ -51,16 +50,9 @@ function readWith(env: IoEnv, slba: number, bytes: number, prp1: number, prp2: n
   return env.q.exec(rwCommand(NvmOpcode.READ, env.nsid, slba, bytes / env.bs, { prp1, prp2 }));
 }
 
-/** Host bytes at `addr`. */
-function hostBytes(host: HostPort, addr: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  host.memRead(addr, out);
-  return out;
-}
-
 /** Fails unless the `length` bytes at `addr` still hold the poison fill. */
 function untouched(ctx: CaseContext, host: HostPort, addr: number, length: number, what: string) {
-  ctx.check(allBytes(hostBytes(host, addr, length), POISON), `${what} was written`);
+  ctx.check(allBytes(readMem(host, addr, length), POISON), `${what} was written`);
 }
 
 /** Writes a PRP list (entries at `listAddr`, which may carry an offset). */
@@ -86,8 +78,31 @@ function checkPages(
 ) {
   pages.forEach((p, i) => {
     const part = data.subarray(i * chunk, (i + 1) * chunk);
-    checkBytes(ctx, hostBytes(host, p, part.length), part, `${what}: page ${i}`);
+    checkBytes(ctx, readMem(host, p, part.length), part, `${what}: page ${i}`);
   });
+}
+
+/** A read over a PRP list: case-LBA index, pattern seed, 4 KiB pages, and where the list goes. */
+interface ListRead {
+  readonly index: number;
+  readonly seed: number;
+  readonly pages: number;
+  /** Allocates the PRP List (after the data pages); may return an address with an offset. */
+  readonly listAt: (host: HostPort) => number;
+}
+
+/**
+ * Writes `r.pages` pages of pattern, then reads them into as many scattered pages through PRP1
+ * (the first page) and a PRP List naming the rest, and checks every page.
+ */
+function readOverList(ctx: CaseContext, env: IoEnv, r: ListRead, what: string): void {
+  const bytes = r.pages * PAGE_4K;
+  const { lba, data } = seeded(env, r.index, r.seed, bytes);
+  const pages = scatteredPages(env.host, r.pages);
+  const list = r.listAt(env.host);
+  writeList(env.host, list, pages.slice(1));
+  expectOk(ctx, readWith(env, lba, bytes, pages[0], list), what);
+  checkPages(ctx, env.host, pages, data, PAGE_4K, `${bytes / KIB} KiB read`);
 }
 
 /** An I/O path with CC.MPS = 1 (8 KiB pages): queues and buffers aligned to 8 KiB. */
@@ -135,7 +150,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const page = allocData(env.host, PAGE_4K);
       const offset = 0x104;
       expectOk(ctx, readWith(env, lba, env.bs, page + offset, 0), "Read to PRP1 + 104h");
-      checkBytes(ctx, hostBytes(env.host, page + offset, env.bs), data, "data at PRP1");
+      checkBytes(ctx, readMem(env.host, page + offset, env.bs), data, "data at PRP1");
       untouched(ctx, env.host, page, offset, "memory before PRP1");
       untouched(ctx, env.host, page + offset + env.bs, 8, "memory after the transfer");
     },
@@ -151,8 +166,8 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const [a, b] = scatteredPages(env.host, 2);
       const half = PAGE_4K / 2;
       expectOk(ctx, readWith(env, lba, PAGE_4K, a + half, b), "Read PRP1 = A + 800h, PRP2 = B");
-      checkBytes(ctx, hostBytes(env.host, a + half, half), data.subarray(0, half), "page A");
-      checkBytes(ctx, hostBytes(env.host, b, half), data.subarray(half), "page B");
+      checkBytes(ctx, readMem(env.host, a + half, half), data.subarray(0, half), "page A");
+      checkBytes(ctx, readMem(env.host, b, half), data.subarray(half), "page B");
       untouched(ctx, env.host, b + half, 16, "page B past the transfer");
       untouched(ctx, env.host, a + PAGE_4K, 16, "the page after A");
     },
@@ -174,7 +189,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       );
       if (c.status === Status.SUCCESS) {
         // "shall operate as if bits 1:0 are cleared to 00b"
-        checkBytes(ctx, hostBytes(env.host, page + 0x100, env.bs), data, "data at PRP1 & ~3");
+        checkBytes(ctx, readMem(env.host, page + 0x100, env.bs), data, "data at PRP1 & ~3");
       }
     },
   },
@@ -210,13 +225,9 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     section: PRP_SECTION,
     needs: IO,
     run(ctx: CaseContext) {
-      const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 25, 306, 4 * PAGE_4K);
-      const pages = scatteredPages(env.host, 4);
-      const list = env.host.allocate(PAGE_4K, PAGE_4K);
-      writeList(env.host, list, pages.slice(1));
-      expectOk(ctx, readWith(env, lba, 4 * PAGE_4K, pages[0], list), "Read over a PRP list");
-      checkPages(ctx, env.host, pages, data, PAGE_4K, "16 KiB read");
+      const listAt = (host: HostPort) => host.allocate(PAGE_4K, PAGE_4K);
+      const read = { index: 25, seed: 306, pages: 4, listAt };
+      readOverList(ctx, ioEnv(ctx), read, "Read over a PRP list");
     },
   },
   {
@@ -225,13 +236,9 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     section: PRP_SECTION,
     needs: IO,
     run(ctx: CaseContext) {
-      const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 26, 307, 3 * PAGE_4K);
-      const pages = scatteredPages(env.host, 3);
-      const list = allocData(env.host, PAGE_4K) + 0x100;
-      writeList(env.host, list, pages.slice(1));
-      expectOk(ctx, readWith(env, lba, 3 * PAGE_4K, pages[0], list), "Read, list at +100h");
-      checkPages(ctx, env.host, pages, data, PAGE_4K, "12 KiB read");
+      const listAt = (host: HostPort) => allocData(host, PAGE_4K) + 0x100;
+      const read = { index: 26, seed: 307, pages: 3, listAt };
+      readOverList(ctx, ioEnv(ctx), read, "Read, list at +100h");
     },
   },
   {
@@ -247,7 +254,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       // Two slots left in the first list page: one data page, then the pointer to the next.
       const prp = buildPrp(env.host, buf, bytes, PAGE_4K, PAGE_4K - 2 * PRP_ENTRY_BYTES);
       expectOk(ctx, readWith(env, lba, bytes, prp.prp1, prp.prp2), "Read over a chained list");
-      checkBytes(ctx, hostBytes(env.host, buf, bytes), data, "20 KiB read");
+      checkBytes(ctx, readMem(env.host, buf, bytes), data, "20 KiB read");
     },
   },
   {
@@ -266,7 +273,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const buf = allocData(env.host, bytes);
       const prp = buildPrp(env.host, buf, bytes);
       expectOk(ctx, readWith(env, lba, bytes, prp.prp1, prp.prp2), "Read of 514 pages");
-      checkBytes(ctx, hostBytes(env.host, buf, bytes), data, "514-page read");
+      checkBytes(ctx, readMem(env.host, buf, bytes), data, "514-page read");
     },
   },
   {
@@ -305,7 +312,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const buf = allocData(env.host, bytes);
       const prp = buildPrp(env.host, buf, bytes);
       expectOk(ctx, readWith(env, lba, bytes, prp.prp1, prp.prp2), "Read back");
-      checkBytes(ctx, hostBytes(env.host, buf, bytes), data, "gathered write");
+      checkBytes(ctx, readMem(env.host, buf, bytes), data, "gathered write");
     },
   },
   {
@@ -339,7 +346,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       expectOk(ctx, c, "Read, PRP1 = page + 1000h, 8 KiB list pages");
       checkBytes(
         ctx,
-        hostBytes(env.host, pages[0] + PAGE_4K, first),
+        readMem(env.host, pages[0] + PAGE_4K, first),
         data.subarray(0, first),
         "p0",
       );

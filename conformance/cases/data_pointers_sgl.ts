@@ -21,12 +21,13 @@ import {
   type IoEnv,
   ioEnv,
   mustReadBack,
-  mustWrite,
+  mustWritePattern,
   pattern,
   POISON,
   rwCommand,
 } from "./_io_common.ts";
 import { segmentDescriptor, sglDescriptor, useSgl } from "./_io_sgl.ts";
+import { readMem } from "./_admin_util.ts";
 
 const SGL_IO: ["namespace", "io-queues", "sgl"] = ["namespace", "io-queues", "sgl"];
 const SGL_SECTION = "Base 2.1 §4.4";
@@ -35,23 +36,9 @@ const RESERVED_SGL_TYPE = 0xe;
 /** No PRPs: the data pointer is filled by {@linkcode useSgl}. */
 const NO_PRP = { prp1: 0, prp2: 0 };
 
-/** Writes `blocks` of `seed`'s pattern at a case LBA and returns both. */
-function seeded(env: IoEnv, index: number, seed: number, blocks: number) {
-  const lba = caseLba(env, index, blocks);
-  const data = pattern(seed, blocks * env.bs);
-  mustWrite(env, lba, data);
-  return { lba, data };
-}
-
 /** Reads `blocks` at `slba` with SGL Entry 1 = `entry1`. */
 function sglRead(env: IoEnv, slba: number, blocks: number, entry1: Uint8Array) {
   return env.q.exec(useSgl(rwCommand(NvmOpcode.READ, env.nsid, slba, blocks, NO_PRP), entry1));
-}
-
-function hostBytes(env: IoEnv, addr: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  env.host.memRead(addr, out);
-  return out;
 }
 
 /** `count` separately allocated poisoned buffers of `len` bytes at a dword-aligned offset. */
@@ -59,6 +46,28 @@ function buffers(env: IoEnv, count: number, len: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < count; i++) out.push(allocData(env.host, len + 64) + 0x20);
   return out;
+}
+
+/** One poisoned buffer per length, and a Last Segment of Data Blocks describing them in order. */
+function lastSegmentOver(env: IoEnv, lens: readonly number[]) {
+  const bufs = lens.map((l) => buffers(env, 1, l)[0]);
+  const dbs = bufs.map((b, i) => sglDescriptor(b, lens[i]));
+  return { bufs, entry1: segmentDescriptor(env.host, dbs, true) };
+}
+
+/** Checks that Data Block `i` (`lens[i]` bytes at `bufs[i]`) holds the next `lens[i]` bytes of `data`. */
+function checkDataBlocks(
+  ctx: CaseContext,
+  env: IoEnv,
+  bufs: readonly number[],
+  lens: readonly number[],
+  data: Uint8Array,
+): void {
+  let off = 0;
+  bufs.forEach((b, i) => {
+    checkBytes(ctx, readMem(env.host, b, lens[i]), data.subarray(off, off + lens[i]), `DB ${i}`);
+    off += lens[i];
+  });
 }
 
 /** The data-pointer SGL cases. */
@@ -70,12 +79,12 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: SGL_IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 40, 401, 2);
+      const { lba, data } = mustWritePattern(env, 40, 401, 2);
       const [buf] = buffers(env, 1, data.length);
       const c = sglRead(env, lba, 2, sglDescriptor(buf, data.length));
       ctx.expectStatus(c, Status.SUCCESS, "Read, SGL Data Block");
-      checkBytes(ctx, hostBytes(env, buf, data.length), data, "Data Block");
-      ctx.check(allBytes(hostBytes(env, buf + data.length, 16), POISON), "past the Data Block");
+      checkBytes(ctx, readMem(env.host, buf, data.length), data, "Data Block");
+      ctx.check(allBytes(readMem(env.host, buf + data.length, 16), POISON), "past the Data Block");
     },
   },
   {
@@ -104,20 +113,11 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: SGL_IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 42, 403, 4);
+      const { lba, data } = mustWritePattern(env, 42, 403, 4);
       const lens = [env.bs, 2 * env.bs, env.bs];
-      const bufs = lens.map((l) => buffers(env, 1, l)[0]);
-      const entry1 = segmentDescriptor(
-        env.host,
-        bufs.map((b, i) => sglDescriptor(b, lens[i])),
-        true,
-      );
+      const { bufs, entry1 } = lastSegmentOver(env, lens);
       ctx.expectStatus(sglRead(env, lba, 4, entry1), Status.SUCCESS, "Read, Last Segment");
-      let off = 0;
-      bufs.forEach((b, i) => {
-        checkBytes(ctx, hostBytes(env, b, lens[i]), data.subarray(off, off + lens[i]), `DB ${i}`);
-        off += lens[i];
-      });
+      checkDataBlocks(ctx, env, bufs, lens, data);
     },
   },
   {
@@ -127,16 +127,13 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: SGL_IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 43, 404, 5);
+      const { lba, data } = mustWritePattern(env, 43, 404, 5);
       const bufs = buffers(env, 5, env.bs);
       const dbs = bufs.map((b) => sglDescriptor(b, env.bs));
       const last = segmentDescriptor(env.host, dbs.slice(2), true);
       const entry1 = segmentDescriptor(env.host, [...dbs.slice(0, 2), last], false);
       ctx.expectStatus(sglRead(env, lba, 5, entry1), Status.SUCCESS, "Read, Segment chain");
-      bufs.forEach((b, i) => {
-        const want = data.subarray(i * env.bs, (i + 1) * env.bs);
-        checkBytes(ctx, hostBytes(env, b, env.bs), want, `DB ${i}`);
-      });
+      checkDataBlocks(ctx, env, bufs, bufs.map(() => env.bs), data);
     },
   },
   {
@@ -146,7 +143,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: [...SGL_IO, "sgl-bit-bucket"],
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 44, 405, 3);
+      const { lba, data } = mustWritePattern(env, 44, 405, 3);
       const [a, b] = buffers(env, 2, env.bs);
       const entry1 = segmentDescriptor(env.host, [
         sglDescriptor(a, env.bs),
@@ -154,8 +151,8 @@ export const CASES: readonly ConformanceCase[] = defineCases([
         sglDescriptor(b, env.bs),
       ], true);
       ctx.expectStatus(sglRead(env, lba, 3, entry1), Status.SUCCESS, "Read with a Bit Bucket");
-      checkBytes(ctx, hostBytes(env, a, env.bs), data.subarray(0, env.bs), "block 0");
-      checkBytes(ctx, hostBytes(env, b, env.bs), data.subarray(2 * env.bs), "block 2");
+      checkBytes(ctx, readMem(env.host, a, env.bs), data.subarray(0, env.bs), "block 0");
+      checkBytes(ctx, readMem(env.host, b, env.bs), data.subarray(2 * env.bs), "block 2");
     },
   },
   {
@@ -206,12 +203,12 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: SGL_IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 45, 406, 1);
+      const { lba, data } = mustWritePattern(env, 45, 406, 1);
       const [buf] = buffers(env, 1, 2 * env.bs);
       const c = sglRead(env, lba, 1, sglDescriptor(buf, 2 * env.bs));
       if (testBit(ctx.caps.identify!.sgls, Sgls.LENGTH_LARGER_THAN_DATA)) {
         ctx.expectStatus(c, Status.SUCCESS, "1-block Read, 2-block Data Block (SGLS bit 18)");
-        checkBytes(ctx, hostBytes(env, buf, env.bs), data, "data");
+        checkBytes(ctx, readMem(env.host, buf, env.bs), data, "data");
       } else {
         ctx.expectStatus(c, Status.DATA_SGL_LENGTH_INVALID, "1-block Read, 2-block Data Block");
       }
@@ -241,14 +238,9 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: SGL_IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 46, 407, 2);
+      const { lba, data } = mustWritePattern(env, 46, 407, 2);
       const lens = [env.bs - 2, env.bs + 2];
-      const bufs = lens.map((l) => buffers(env, 1, l)[0]);
-      const entry1 = segmentDescriptor(
-        env.host,
-        bufs.map((b, i) => sglDescriptor(b, lens[i])),
-        true,
-      );
+      const { bufs, entry1 } = lastSegmentOver(env, lens);
       const c = sglRead(env, lba, 2, entry1);
       const support = bitRange(ctx.caps.identify!.sgls, Sgls.SUPPORT);
       if (support === SglSupport.DWORD_ALIGNED) {
@@ -256,8 +248,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
         return;
       }
       ctx.expectStatus(c, Status.SUCCESS, "byte-granular Data Blocks");
-      checkBytes(ctx, hostBytes(env, bufs[0], lens[0]), data.subarray(0, lens[0]), "DB 0");
-      checkBytes(ctx, hostBytes(env, bufs[1], lens[1]), data.subarray(lens[0]), "DB 1");
+      checkDataBlocks(ctx, env, bufs, lens, data);
     },
   },
   {
@@ -288,7 +279,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const [buf] = buffers(env, 1, env.bs);
       const c = sglRead(env, 0, 1, sglDescriptor(buf, env.bs));
       ctx.expectStatus(c, Status.INVALID_FIELD, "Read with PSDT = 01b");
-      ctx.check(allBytes(hostBytes(env, buf, env.bs), POISON), "the refused Read wrote data");
+      ctx.check(allBytes(readMem(env.host, buf, env.bs), POISON), "the refused Read wrote data");
     },
   },
 ]);

@@ -82,6 +82,18 @@ function expectErrorEvent(ctx: CaseContext, cid: number, info: number, what: str
   );
 }
 
+/**
+ * On an 8-entry queue pair with an AER outstanding and one Flush completed (CQ head = tail = 1),
+ * writes CQ head `head`: an Invalid Doorbell Write Value Error event must follow.
+ */
+function invalidCqHead(ctx: CaseContext, head: number, what: string): void {
+  const env = ioEnv(ctx, { size: 8 });
+  const aer = postAer(env.ctrl);
+  env.q.exec(flush(env.nsid));
+  env.q.release(head);
+  expectErrorEvent(ctx, aer, ErrorEvent.INVALID_DOORBELL_VALUE, what);
+}
+
 /** The doorbell cases. */
 export const CASES: readonly ConformanceCase[] = defineCases([
   {
@@ -192,11 +204,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     section: INVALID_DOORBELL_SECTION,
     needs: IO,
     run(ctx: CaseContext) {
-      const env = ioEnv(ctx, { size: 8 });
-      const aer = postAer(env.ctrl);
-      env.q.exec(flush(env.nsid));
-      env.q.release(8);
-      expectErrorEvent(ctx, aer, ErrorEvent.INVALID_DOORBELL_VALUE, "CQ head 8");
+      invalidCqHead(ctx, 8, "CQ head 8");
     },
   },
   {
@@ -205,12 +213,8 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     section: INVALID_DOORBELL_SECTION,
     needs: IO,
     run(ctx: CaseContext) {
-      const env = ioEnv(ctx, { size: 8 });
-      const aer = postAer(env.ctrl);
-      env.q.exec(flush(env.nsid));
       // One entry was posted and released (head = tail = 1); head 4 would consume 3 unposted.
-      env.q.release(4);
-      expectErrorEvent(ctx, aer, ErrorEvent.INVALID_DOORBELL_VALUE, "CQ head 4 with tail 1");
+      invalidCqHead(ctx, 4, "CQ head 4 with tail 1");
     },
   },
   {

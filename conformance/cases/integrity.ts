@@ -23,11 +23,13 @@ import {
   mustFlush,
   mustReadBack,
   mustWrite,
+  mustWritePattern,
   pattern,
   readBlocks,
   reopen,
   rwCommand,
 } from "./_io_common.ts";
+import { readMem } from "./_admin_util.ts";
 
 const IO: ["namespace", "io-queues"] = ["namespace", "io-queues"];
 const RESET_SECTION = "Base 2.1 §3.7.2";
@@ -80,9 +82,7 @@ function roundTrip(
   const dst = blocks.map(() => allocData(env.host, env.bs));
   pipeline(ctx, q, n, depth, io(NvmOpcode.READ, dst), (i, c) => {
     ctx.expectStatus(c, Status.SUCCESS, `Read ${i}`);
-    const got = new Uint8Array(env.bs);
-    env.host.memRead(dst[i], got);
-    checkBytes(ctx, got, blocks[i], `block ${i} (seed ${seed + i})`);
+    checkBytes(ctx, readMem(env.host, dst[i], env.bs), blocks[i], `block ${i} (seed ${seed + i})`);
   });
 }
 
@@ -139,9 +139,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const lba = caseLba(env, 41, 4);
-      const data = pattern(782, 4 * env.bs);
-      mustWrite(env, lba, data);
+      const { lba, data } = mustWritePattern(env, 41, 782, 4);
       env.ctrl.disable();
       mustReadBack(ioEnv(ctx), lba, data, "after a controller reset");
     },
@@ -153,9 +151,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const lba = caseLba(env, 42, 4);
-      const data = pattern(783, 4 * env.bs);
-      mustWrite(env, lba, data);
+      const { lba, data } = mustWritePattern(env, 42, 783, 4);
       mustFlush(env);
       env.ctrl.disable();
       mustReadBack(ioEnv(ctx), lba, data, "after Flush and a controller reset");
@@ -170,9 +166,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const flr = ctx.session.functionLevelReset;
       if (!flr) ctx.skip("the target cannot do a Function Level Reset");
       const env = ioEnv(ctx);
-      const lba = caseLba(env, 43, 4);
-      const data = pattern(784, 4 * env.bs);
-      mustWrite(env, lba, data);
+      const { lba, data } = mustWritePattern(env, 43, 784, 4);
       flr.call(ctx.session);
       mustReadBack(reopen(ctx), lba, data, "after FLR");
     },
@@ -185,9 +179,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     run(ctx: CaseContext) {
       const lose = powerLoss(ctx);
       const env = ioEnv(ctx);
-      const lba = caseLba(env, 44, 8);
-      const data = pattern(785, 8 * env.bs);
-      mustWrite(env, lba, data);
+      const { lba, data } = mustWritePattern(env, 44, 785, 8);
       mustFlush(env);
       lose();
       mustReadBack(reopen(ctx), lba, data, "flushed data after power loss");
@@ -201,9 +193,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     run(ctx: CaseContext) {
       const lose = powerLoss(ctx);
       const env = ioEnv(ctx);
-      const lba = caseLba(env, 45, 4);
-      const data = pattern(786, 4 * env.bs);
-      mustWrite(env, lba, data, { fua: true });
+      const { lba, data } = mustWritePattern(env, 45, 786, 4, { fua: true });
       lose();
       mustReadBack(reopen(ctx), lba, data, "FUA data after power loss");
     },
@@ -216,10 +206,8 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     run(ctx: CaseContext) {
       const lose = powerLoss(ctx);
       const env = ioEnv(ctx);
-      const durable = caseLba(env, 46, 4);
+      const { lba: durable, data: a } = mustWritePattern(env, 46, 787, 4);
       const cached = caseLba(env, 47, 4);
-      const a = pattern(787, 4 * env.bs);
-      mustWrite(env, durable, a);
       mustFlush(env);
       const before = readBlocks(env, cached, 4);
       ctx.expectStatus(before.c, Status.SUCCESS, "Read before the unflushed Write");

@@ -22,6 +22,7 @@ import {
   noCqeWithPhase,
   QUIET_WINDOW_NS,
 } from "./_regs_util.ts";
+import { NSID_ALL } from "./_admin_util.ts";
 
 /** Entries of ordinary test queues. */
 const N = 16;
@@ -35,8 +36,6 @@ const SHARED_SQS = 4;
 const SHARED_ROUNDS = 3;
 /** The CQ the SQs share: room for every round's completions. */
 const SHARED_CQ_ENTRIES = 64;
-/** NSID FFFFFFFFh is the broadcast value; the highest ordinary NSID is below it. */
-const NSID_BROADCAST = 0xffffffff;
 
 /** Enables, asks for one queue pair and creates pair 1 with `size` entries (polled). */
 function pair(ctx: CaseContext, size = N): RawQueue {
@@ -236,7 +235,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: ["io-queues", "namespace", "identify"],
     run(ctx: CaseContext) {
       const nn = ctx.caps.identify!.nn >>> 0;
-      if (nn + 1 >= NSID_BROADCAST) ctx.skip(`NN ${nn}: no invalid NSID below FFFFFFFFh`);
+      if (nn + 1 >= NSID_ALL) ctx.skip(`NN ${nn}: no invalid NSID below FFFFFFFFh`);
       const q = pair(ctx);
       ctx.expectStatus(q.exec(readSqe(ctx, nn + 1)), Status.INVALID_NAMESPACE, `Read ${nn + 1}`);
     },

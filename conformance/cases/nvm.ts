@@ -20,7 +20,9 @@ import {
   WriteZeroes,
 } from "../../spec/nvm_commands.ts";
 import { NvmOpcode } from "../../spec/opcodes.ts";
+import { SubmissionQueueEntry } from "../../spec/sqe.ts";
 import { Status } from "../../spec/status.ts";
+import { offsetOf } from "../../spec/struct.ts";
 import { type CaseContext, type ConformanceCase, defineCases } from "../case.ts";
 import {
   allBytes,
@@ -31,15 +33,19 @@ import {
   ioEnv,
   mustReadBack,
   mustWrite,
+  mustWritePattern,
   pattern,
   readBlocks,
 } from "./_io_common.ts";
+import { NSID_ALL } from "./_admin_util.ts";
 
 const IO: ["namespace", "io-queues"] = ["namespace", "io-queues"];
-/** NSID FFFFFFFFh: all namespaces (Base 2.1 §3.2.1.5). */
-const NSID_BROADCAST = 0xffff_ffff;
 /** Copy descriptor format 0h, advertised in Identify Controller OCFS bit 0. */
 const COPY_FORMAT_0 = 0;
+
+/** Where PRP Entry 1 and 2 sit in an SQE (Base 2.1 §3.3.3.1). */
+const PRP1_OFFSET = offsetOf(SubmissionQueueEntry, "prp1");
+const PRP2_OFFSET = offsetOf(SubmissionQueueEntry, "prp2");
 
 /** Sends a command whose data (if any) is `data`, placed in fresh host memory. */
 function execWithData(env: IoEnv, sqe: Uint8Array, data: Uint8Array | null) {
@@ -48,18 +54,10 @@ function execWithData(env: IoEnv, sqe: Uint8Array, data: Uint8Array | null) {
     env.host.memWrite(addr, data);
     const prp = buildPrp(env.host, addr, data.length);
     const dv = new DataView(sqe.buffer, sqe.byteOffset);
-    dv.setBigUint64(24, BigInt(prp.prp1), true);
-    dv.setBigUint64(32, BigInt(prp.prp2), true);
+    dv.setBigUint64(PRP1_OFFSET, BigInt(prp.prp1), true);
+    dv.setBigUint64(PRP2_OFFSET, BigInt(prp.prp2), true);
   }
   return env.q.exec(sqe);
-}
-
-/** Writes `blocks` blocks of `seed`'s pattern at a case LBA and returns the LBA and the data. */
-function seeded(env: IoEnv, index: number, seed: number, blocks: number) {
-  const lba = caseLba(env, index, blocks);
-  const data = pattern(seed, blocks * env.bs);
-  mustWrite(env, lba, data);
-  return { lba, data };
 }
 
 /** The nvm cases. */
@@ -71,7 +69,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 1, 101, 1);
+      const { lba, data } = mustWritePattern(env, 1, 101, 1);
       mustReadBack(env, lba, data, "seed 101");
     },
   },
@@ -83,7 +81,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
       const blocks = Math.ceil((3 * env.pageSize) / env.bs);
-      const { lba, data } = seeded(env, 2, 102, blocks);
+      const { lba, data } = mustWritePattern(env, 2, 102, blocks);
       mustReadBack(env, lba, data, "seed 102");
     },
   },
@@ -94,7 +92,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba } = seeded(env, 3, 103, 4);
+      const { lba } = mustWritePattern(env, 3, 103, 4);
       const second = pattern(104, 4 * env.bs);
       mustWrite(env, lba, second);
       mustReadBack(env, lba, second, "seed 104 over 103");
@@ -107,7 +105,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 4, 105, 2);
+      const { lba, data } = mustWritePattern(env, 4, 105, 2);
       const c = env.q.exec(Flush.encode({ opcode: NvmOpcode.FLUSH, nsid: env.nsid }));
       ctx.expectStatus(c, Status.SUCCESS, "Flush");
       mustReadBack(env, lba, data, "after Flush");
@@ -121,7 +119,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
       const support = bitRange(ctx.caps.identify!.vwc, Vwc.FLUSH_BROADCAST);
-      const c = env.q.exec(Flush.encode({ opcode: NvmOpcode.FLUSH, nsid: NSID_BROADCAST }));
+      const c = env.q.exec(Flush.encode({ opcode: NvmOpcode.FLUSH, nsid: NSID_ALL }));
       // 11b: supported; 10b: not supported (Invalid Namespace or Format); 00b: not indicated.
       const allowed = support === VwcFlush.SUPPORTED
         ? [Status.SUCCESS]
@@ -138,9 +136,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const lba = caseLba(env, 5, 2);
-      const data = pattern(106, 2 * env.bs);
-      mustWrite(env, lba, data, { fua: true });
+      const { lba, data } = mustWritePattern(env, 5, 106, 2, { fua: true });
       mustReadBack(env, lba, data, "FUA write, seed 106");
     },
   },
@@ -151,7 +147,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 6, 107, 2);
+      const { lba, data } = mustWritePattern(env, 6, 107, 2);
       mustReadBack(env, lba, data, "FUA read, seed 107", { fua: true });
     },
   },
@@ -162,7 +158,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: [...IO, "compare"],
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 7, 108, 2);
+      const { lba, data } = mustWritePattern(env, 7, 108, 2);
       const sqe = Compare.encode({ opcode: NvmOpcode.COMPARE, nsid: env.nsid, slba: lba, nlb: 1 });
       ctx.expectStatus(execWithData(env, sqe, data), Status.SUCCESS, "Compare of equal data");
     },
@@ -174,7 +170,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: [...IO, "compare"],
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 8, 109, 2);
+      const { lba, data } = mustWritePattern(env, 8, 109, 2);
       const other = data.slice();
       other[env.bs + 17] ^= 0x40;
       const sqe = Compare.encode({ opcode: NvmOpcode.COMPARE, nsid: env.nsid, slba: lba, nlb: 1 });
@@ -188,7 +184,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: [...IO, "write-zeroes"],
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba } = seeded(env, 9, 110, 4);
+      const { lba } = mustWritePattern(env, 9, 110, 4);
       const c = env.q.exec(
         WriteZeroes.encode({ opcode: NvmOpcode.WRITE_ZEROES, nsid: env.nsid, slba: lba, nlb: 3 }),
       );
@@ -203,7 +199,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: [...IO, "write-zeroes"],
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 10, 111, 4);
+      const { lba, data } = mustWritePattern(env, 10, 111, 4);
       const c = env.q.exec(WriteZeroes.encode({
         opcode: NvmOpcode.WRITE_ZEROES,
         nsid: env.nsid,
@@ -224,7 +220,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: [...IO, "dsm"],
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba, data } = seeded(env, 11, 112, 8);
+      const { lba, data } = mustWritePattern(env, 11, 112, 8);
       const range = DsmRange.encode({ cattr: 0, nlb: 8, slba: lba });
       const sqe = DatasetManagement.encode({
         opcode: NvmOpcode.DATASET_MANAGEMENT,
@@ -257,7 +253,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: [...IO, "write-uncorrectable"],
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba } = seeded(env, 12, 113, 2);
+      const { lba } = mustWritePattern(env, 12, 113, 2);
       const c = env.q.exec(WriteUncorrectable.encode({
         opcode: NvmOpcode.WRITE_UNCORRECTABLE,
         nsid: env.nsid,
@@ -278,7 +274,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: [...IO, "verify"],
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const { lba } = seeded(env, 13, 115, 4);
+      const { lba } = mustWritePattern(env, 13, 115, 4);
       const c = env.q.exec(
         Verify.encode({ opcode: NvmOpcode.VERIFY, nsid: env.nsid, slba: lba, nlb: 3 }),
       );
@@ -297,7 +293,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       }
       const ns = ctx.caps.namespace!;
       const blocks = Math.min(4, ns.mssrl || 4, ns.mcl || 4);
-      const { lba, data } = seeded(env, 14, 116, blocks);
+      const { lba, data } = mustWritePattern(env, 14, 116, blocks);
       const dest = caseLba(env, 15, blocks);
       const entry = CopySourceRange.encode({ slba: lba, nlb: blocks - 1 });
       const sqe = Copy.encode({

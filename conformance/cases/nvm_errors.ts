@@ -33,14 +33,13 @@ import {
   rwCommand,
   writeBlocks,
 } from "./_io_common.ts";
+import { NSID_ALL } from "./_admin_util.ts";
 
 const IO: ["namespace", "io-queues"] = ["namespace", "io-queues"];
 /** NLB is a 16-bit 0's based field: at most 65536 blocks per command. */
 const MAX_BLOCKS_PER_COMMAND = 0x10000;
 /** An I/O opcode the NVM Command Set 1.1 reserves (its opcode table skips 03h). */
 const RESERVED_IO_OPCODE = 0x03;
-/** NSID FFFFFFFFh: the broadcast value (Base 2.1 §3.2.1.5). */
-const NSID_BROADCAST = 0xffff_ffff;
 /** An SLBA whose NLB addition wraps 64 bits. */
 const SLBA_MAX = 0xffff_ffff_ffff_ffffn;
 
@@ -249,7 +248,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
       const nn = ctx.caps.identify!.nn;
-      if (nn >= NSID_BROADCAST - 1) ctx.skip(`NN = ${nn}: no NSID above NN below FFFFFFFFh`);
+      if (nn >= NSID_ALL - 1) ctx.skip(`NN = ${nn}: no NSID above NN below FFFFFFFFh`);
       ctx.expectStatus(readAt(env, nn + 1, 0), Status.INVALID_NAMESPACE, `Read NSID ${nn + 1}`);
     },
   },
@@ -260,7 +259,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);
-      const c = readAt(env, NSID_BROADCAST, 0);
+      const c = readAt(env, NSID_ALL, 0);
       ctx.expectStatus(c, [Status.INVALID_NAMESPACE, Status.INVALID_FIELD], "Read NSID FFFFFFFFh");
     },
   },

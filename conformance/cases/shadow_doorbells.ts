@@ -8,6 +8,7 @@
  * @module
  */
 
+import { Oacs, testBit } from "../../spec/identify_controller.ts";
 import { Flush } from "../../spec/nvm_commands.ts";
 import { NvmOpcode } from "../../spec/opcodes.ts";
 import { Status } from "../../spec/status.ts";
@@ -108,7 +109,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     section: SECTION,
     needs: ["identify"],
     run(ctx: CaseContext) {
-      if ((ctx.caps.identify!.oacs >>> 8) & 1) {
+      if (testBit(ctx.caps.identify!.oacs, Oacs.DBBUF)) {
         ctx.skip("the target advertises Doorbell Buffer Config");
       }
       ctx.ctrl.enable();
