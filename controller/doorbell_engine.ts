@@ -127,6 +127,13 @@ export abstract class DoorbellEngine {
       value %= q!.size; // mutant: the out-of-range tail is wrapped instead of refused
       rule = sqTailProblem(this.sqs[qid], value);
     }
+    if (
+      this.mutants["cq-head-unchecked"] &&
+      (rule === HOST_RULES.cqHeadOutOfRange || rule === HOST_RULES.cqHeadAhead)
+    ) {
+      value %= q!.size; // mutant: the bad head is taken as given
+      rule = null;
+    }
     if (rule) {
       const state = q ? ` (head ${q.head}, tail ${q.tail}, size ${q.size})` : "";
       const what = `${source} ${isCq ? "CQ" : "SQ"} ${qid} ${isCq ? "head" : "tail"} ${value}`;

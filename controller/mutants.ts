@@ -201,6 +201,18 @@ export const MUTANTS = [
     catches: ["doorbell.sq-tail.beyond-size", "aer.error.sq-tail-out-of-range"],
   },
   {
+    id: "cq-head-unchecked",
+    description:
+      "a CQ head doorbell at or past the queue size, or past the posted entries, is applied " +
+      "(modulo the size) without a finding or an asynchronous event",
+    section: "Base 2.1 §5.1.2 (Invalid Doorbell Write Value), §3.3.1.2",
+    catches: [
+      "doorbell.cq-head.beyond-size",
+      "doorbell.cq-head.past-tail",
+      "aer.error.cq-head-out-of-range",
+    ],
+  },
+  {
     id: "doorbell-stride-ignored",
     description: "doorbells are decoded with a 4-byte stride whatever CAP.DSTRD says",
     section: "Base 2.1 §3.1.4.1 (CAP.DSTRD), PCIe Transport 1.1 §3.1",
