@@ -17,23 +17,18 @@
  */
 
 import { BenchRig } from "./_bench_host.ts";
+import {
+  BATCH,
+  benchMemcpyBaseline,
+  formatRate,
+  memcpyBatch,
+  timePerCall,
+} from "./_bench_timing.ts";
 
-/** Commands (or memcpys) per bench iteration. */
-export const BATCH = 1000;
+export { BATCH };
 
 const GROUP = "round trip ×1000";
 const rig = new BenchRig({ depth: 128 });
-
-const src = new Uint8Array(4096).map((_, i) => i);
-const dst = new Uint8Array(4096);
-
-/** 1000 copies of 4 KiB: the baseline the round trips are compared with. */
-function memcpyBatch(): void {
-  for (let i = 0; i < BATCH; i++) {
-    src[0] = i; // keep the copies observable
-    dst.set(src);
-  }
-}
 
 const CASES = [
   { name: "4 KiB read, QD1", kind: "read", qd: 1 },
@@ -42,12 +37,7 @@ const CASES = [
   { name: "Flush, QD32", kind: "flush", qd: 32 },
 ] as const;
 
-Deno.bench({
-  name: "memcpy 4 KiB ×1000 (baseline)",
-  group: GROUP,
-  baseline: true,
-  fn: memcpyBatch,
-});
+benchMemcpyBaseline(GROUP);
 
 for (const c of CASES) {
   Deno.bench({
@@ -57,25 +47,10 @@ for (const c of CASES) {
   });
 }
 
-/** Measures `fn` for about `ms` milliseconds after a warm-up; returns nanoseconds per call. */
-function timePerCall(fn: () => void, ms = 300): number {
-  for (let i = 0; i < 20; i++) fn();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    fn();
-    n++;
-    t = performance.now();
-  }
-  return ((t - t0) * 1e6) / n;
-}
-
 function summary(): void {
-  const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
   const copy = timePerCall(memcpyBatch) / BATCH;
   const lines = [`summary (${BATCH} per batch; commands/s = ${BATCH} / time per batch):`];
-  lines.push(`  memcpy 4 KiB                ${fmt(1e9 / copy).padStart(12)} copies/s`);
+  lines.push(`  memcpy 4 KiB                ${formatRate(1e9 / copy).padStart(12)} copies/s`);
   for (const c of CASES) {
     const before = rig.machine.counters.snapshot();
     const perCmd = timePerCall(() => rig.run(c.kind, c.qd, BATCH)) / BATCH;
@@ -83,7 +58,7 @@ function summary(): void {
     const cmds = after.ioCommands - before.ioCommands;
     const mmio = (after.mmioWrites - before.mmioWrites) / cmds;
     lines.push(
-      `  ${c.name.padEnd(26)}  ${fmt(1e9 / perCmd).padStart(12)} commands/s` +
+      `  ${c.name.padEnd(26)}  ${formatRate(1e9 / perCmd).padStart(12)} commands/s` +
         `  (${(perCmd / copy).toFixed(1)}× a 4 KiB memcpy, ${mmio.toFixed(3)} MMIO writes/command)`,
     );
   }

@@ -22,14 +22,23 @@ import type { DriverCompletion, DriverFactory, DriverModel } from "../driver/mod
 import { resolveDriver } from "../driver/registry.ts";
 import { Machine } from "../platform/machine.ts";
 import { NvmOpcode } from "../spec/opcodes.ts";
+import {
+  BATCH,
+  benchMemcpyBaseline,
+  formatRate,
+  memcpyBatch,
+  timePerCall,
+} from "./_bench_timing.ts";
 
-/** Commands (or memcpys) per bench iteration. */
-export const BATCH = 1000;
+export { BATCH };
+
 const IO_BYTES = 4096;
 /** LBA span the reads cycle over, in 4 KiB units (1 MiB). */
 const SPAN_UNITS = 256;
 const WAIT_NS = 1e9;
 const GROUP = "driver round trip ×1000";
+/** Warm-up batches per case: fewer than the default, as a driver batch is far slower. */
+const DRIVER_WARMUP_BATCHES = 5;
 
 /** One machine, controller and brought-up driver, reused by every iteration of a case. */
 class DriverRig {
@@ -83,17 +92,6 @@ class DriverRig {
   }
 }
 
-const src = new Uint8Array(IO_BYTES).map((_, i) => i);
-const dst = new Uint8Array(IO_BYTES);
-
-/** 1000 copies of 4 KiB: the baseline. */
-function memcpyBatch(): void {
-  for (let i = 0; i < BATCH; i++) {
-    src[0] = i;
-    dst.set(src);
-  }
-}
-
 interface Case {
   readonly name: string;
   readonly rig: DriverRig;
@@ -122,12 +120,7 @@ try {
   console.log(`spdk driver skipped: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
 }
 
-Deno.bench({
-  name: "memcpy 4 KiB ×1000 (baseline)",
-  group: GROUP,
-  baseline: true,
-  fn: memcpyBatch,
-});
+benchMemcpyBaseline(GROUP);
 for (const c of cases) {
   Deno.bench({
     name: `${c.name} ×1000`,
@@ -136,29 +129,17 @@ for (const c of cases) {
   });
 }
 
-/** Nanoseconds per call of `fn`, measured for about `ms` after a warm-up. */
-function timePerCall(fn: () => void, ms = 300): number {
-  for (let i = 0; i < 5; i++) fn();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    fn();
-    n++;
-    t = performance.now();
-  }
-  return ((t - t0) * 1e6) / n;
-}
-
 function summary(): void {
-  const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
   const copy = timePerCall(memcpyBatch) / BATCH;
   const lines = [`summary (${BATCH} per batch):`];
-  lines.push(`  memcpy 4 KiB                         ${fmt(1e9 / copy).padStart(12)} copies/s`);
+  lines.push(
+    `  memcpy 4 KiB                         ${formatRate(1e9 / copy).padStart(12)} copies/s`,
+  );
   for (const c of cases) {
-    const perCmd = timePerCall(() => c.rig.run(c.opcode, c.qd, BATCH)) / BATCH;
+    const perCmd = timePerCall(() => c.rig.run(c.opcode, c.qd, BATCH), DRIVER_WARMUP_BATCHES) /
+      BATCH;
     lines.push(
-      `  ${c.name.padEnd(35)}  ${fmt(1e9 / perCmd).padStart(12)} commands/s` +
+      `  ${c.name.padEnd(35)}  ${formatRate(1e9 / perCmd).padStart(12)} commands/s` +
         `  (${(perCmd / copy).toFixed(1)}× a 4 KiB memcpy)`,
     );
   }

@@ -2,10 +2,11 @@ import { assertEquals } from "@std/assert";
 import { NvmeController } from "../controller/controller.ts";
 import { Machine } from "../platform/machine.ts";
 import { PciCommand, PciConfigOffset } from "../platform/pci_config.ts";
+import { RegisterOffset } from "../spec/registers.ts";
 import { DEFAULT_COST_MODEL, parseCostOverrides } from "./cost_model.ts";
 import { ChargingHostPort } from "./sweep_host.ts";
 
-const CSTS = 0x1c;
+const { CC, CSTS, ASQ } = RegisterOffset;
 
 function rig(costs: string[] = []) {
   const machine = new Machine();
@@ -18,7 +19,7 @@ Deno.test("nothing is charged until charging is switched on", () => {
   const { host } = rig();
   const t = host.now();
   host.read32(CSTS);
-  host.write32(0x14, 0);
+  host.write32(CC, 0);
   assertEquals(host.now(), t);
   assertEquals(host.mmioAccesses, 0);
   assertEquals(host.chargedNs, 0);
@@ -41,6 +42,17 @@ Deno.test("each MMIO access is one exit of mmioExitNs; memory accesses are free"
   assertEquals(host.now() - t, 3 * 700 + 50);
 });
 
+Deno.test("each MMIO write, of any width, is one exit too", () => {
+  const { host, cost } = rig();
+  host.charging = true;
+  const t = host.now();
+  host.write32(CC, 0);
+  host.write64(ASQ, 0);
+  host.mmioWrite(CC, 4, 0);
+  assertEquals(host.mmioAccesses, 3);
+  assertEquals(host.now() - t, 3 * cost.mmioExitNs);
+});
+
 Deno.test("an MMIO write takes effect when its exit ends", () => {
   // The write to a register lands after the exit: the counters see it only then, so the
   // device cannot react to a doorbell during the exit that carries it.
@@ -51,7 +63,7 @@ Deno.test("an MMIO write takes effect when its exit ends", () => {
   machine.scheduler.schedule(DEFAULT_COST_MODEL.mmioExitNs / 2, () => {
     if (machine.counters.otherRegisterWrites === before) seenAt = machine.scheduler.now;
   });
-  host.write32(0x14, 0);
+  host.write32(CC, 0);
   assertEquals(seenAt, DEFAULT_COST_MODEL.mmioExitNs / 2, "mid-exit the write had not landed");
   assertEquals(machine.counters.otherRegisterWrites, before + 1);
 });
