@@ -51,3 +51,23 @@ export function parseFlags(command: string, argv: readonly string[], spec: FlagS
   }
   return args;
 }
+
+/**
+ * The renderer `--format` names (`fallback` when the flag is absent). An unknown name, including
+ * one only inherited from `Object.prototype` such as `constructor`, is a usage error listing the
+ * formats.
+ */
+export function chooseFormat<R>(
+  command: string,
+  flag: unknown,
+  fallback: string,
+  formats: Readonly<Record<string, R>>,
+): R {
+  const format = String(flag ?? fallback);
+  if (!Object.hasOwn(formats, format)) {
+    throw new UsageError(
+      `${command}: unknown format "${format}"; use ${Object.keys(formats).join(", ")}`,
+    );
+  }
+  return formats[format];
+}

@@ -28,7 +28,7 @@ import { qemuAvailable, qemuTarget } from "../conformance/qemu_target.ts";
 import { referenceTarget, type Target, type TargetModule } from "../conformance/target.ts";
 import type { DriverFactory } from "../driver/model.ts";
 import { BUILTIN_DRIVERS, resolveDriver } from "../driver/registry.ts";
-import { parseFlags, UsageError } from "./_args.ts";
+import { chooseFormat, parseFlags, UsageError } from "./_args.ts";
 import type { CliIo } from "./_io.ts";
 import { progressLine } from "./_progress.ts";
 
@@ -222,12 +222,7 @@ export async function runConformance(argv: readonly string[], io: CliIo): Promis
     );
   }
   const format = String(args.format ?? "text");
-  const render = FORMATS[format];
-  if (!render) {
-    throw new UsageError(
-      `conformance: unknown format "${format}"; use ${Object.keys(FORMATS).join(", ")}`,
-    );
-  }
+  const render = chooseFormat("conformance", format, "text", FORMATS);
   const { target, reference } = await resolveTarget(String(args.target ?? "reference"));
   let driverName = "none";
   let cases = ALL_CASES;

@@ -1,37 +1,17 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { main } from "../cli.ts";
 import { ALL_CASES } from "../conformance/registry.ts";
+import { assertUsageExit, captureRun } from "./_test_helpers.ts";
 
 // In-process runs of the real command line through main(), output captured through CliIo.
 // Each run is filtered to one or two cases so the whole file stays fast.
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function conformance(
-  args: readonly string[],
-  stderrIsTerminal = false,
-): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(["conformance", ...args], {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTerminal,
-  });
-  return { code, stdout, stderr };
-}
+const conformance = (args: readonly string[], stderrIsTerminal = false) =>
+  captureRun((io) => main(["conformance", ...args], io), stderrIsTerminal);
 
 /** Asserts a usage error: exit 2, one line on stderr containing `text`, nothing on stdout. */
 async function assertUsageError(args: readonly string[], text: string): Promise<void> {
-  const r = await conformance(args);
-  assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
-  assertEquals(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
-  assertStringIncludes(r.stderr, text);
-  assertEquals(r.stdout, "");
+  assertUsageExit(await conformance(args), args.join(" "), text);
 }
 
 // A device case to run: the first registered one (the registers group comes first).
@@ -192,6 +172,7 @@ Deno.test("conformance --target module: failures exit 1, registered deviations e
 Deno.test("conformance usage errors exit 2 with one line on stderr", async () => {
   await assertUsageError(["--frobnicate"], 'unknown flag "--frobnicate"');
   await assertUsageError(["--format", "yaml"], 'unknown format "yaml"');
+  await assertUsageError(["--format", "toString"], 'unknown format "toString"');
   await assertUsageError(["--target", "qemu9"], 'unknown target "qemu9"');
   await assertUsageError(["--target", `${tmp}/absent.ts`], "cannot load target module");
   const noFactory = targetModule("no_factory", "export const target = 1;\n");

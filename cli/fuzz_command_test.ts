@@ -6,28 +6,14 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { UsageError } from "./_args.ts";
+import { captureRun } from "./_test_helpers.ts";
 import { FUZZ_HELP, runFuzz } from "./fuzz_command.ts";
 import { PROPERTIES } from "../fuzz/properties.ts";
 
 // In-process runs of `fuzz` through runFuzz, output captured through CliIo. Budgets are tiny:
 // the properties themselves are tested in fuzz/.
 
-interface Run {
-  readonly code: number | string;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function fuzz(args: readonly string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runFuzz(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTerminal: false,
-  });
-  return { code, stdout, stderr };
-}
+const fuzz = (args: readonly string[]) => captureRun((io) => runFuzz(args, io));
 
 const tmp = Deno.makeTempDirSync({ prefix: "fuzz_cli_test_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
@@ -58,6 +44,12 @@ export const createDriver = (host, options) => {
 };
 `,
 );
+
+/** Two properties through {@linkcode CRASHING_DRIVER}: the first one's third driver kills it. */
+const CRASHING_RUN = [
+  ...["--driver", CRASHING_DRIVER, "--property", "queue-wraparound,need-event"],
+  ...["--runs", "10", "--seed", "2"],
+];
 
 /** A module whose bring-up spins without touching the HostPort (no virtual time passes). */
 const SPINNING_DRIVER = `${tmp}/spinning_driver.ts`;
@@ -184,16 +176,7 @@ Deno.test("fuzz --mutants: every mutant of the chosen properties is killed", asy
 });
 
 Deno.test("fuzz: a module that kills its process fails the running property; the rest go on", async () => {
-  const r = await fuzz([
-    "--driver",
-    CRASHING_DRIVER,
-    "--property",
-    "queue-wraparound,need-event",
-    "--runs",
-    "10",
-    "--seed",
-    "2",
-  ]);
+  const r = await fuzz(CRASHING_RUN);
   assertEquals(r.code, 1, r.stdout);
   assertStringIncludes(r.stdout, "isolated subprocess");
   assertStringIncludes(
@@ -230,16 +213,8 @@ Deno.test("fuzz: a module that does not export createDriver is a usage error", a
 });
 
 /** Runs fuzz with stderr as a terminal or not, capturing both streams. */
-async function fuzzOn(terminal: boolean, args: readonly string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runFuzz(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTerminal: terminal,
-  });
-  return { code, stdout, stderr };
-}
+const fuzzOn = (terminal: boolean, args: readonly string[]) =>
+  captureRun((io) => runFuzz(args, io), terminal);
 
 const PROGRESS_ARGS = ["--property", "need-event,data-integrity", "--runs", "3", "--seed", "5"];
 
@@ -310,18 +285,7 @@ Deno.test("fuzz --format json: one document with seed, results, speed and totals
 });
 
 Deno.test("fuzz --format json through an isolated module: results carried from the child", async () => {
-  const r = await fuzz([
-    "--driver",
-    CRASHING_DRIVER,
-    "--property",
-    "queue-wraparound,need-event",
-    "--runs",
-    "10",
-    "--seed",
-    "2",
-    "--format",
-    "json",
-  ]);
+  const r = await fuzz([...CRASHING_RUN, "--format", "json"]);
   assertEquals(r.code, 1);
   const doc = JSON.parse(r.stdout);
   const [qw, ne] = doc.results;

@@ -12,25 +12,12 @@ import {
   runFuzzDifferential,
 } from "./fuzz_differential_command.ts";
 import { qemuAvailable } from "../platform/qtest/available.ts";
+import { captureRun } from "./_test_helpers.ts";
 
 // In-process runs of `fuzz --differential` with output captured. The differential machinery is
 // tested in fuzz/differential/; here: flags, usage errors, output shape and exit codes.
 
-interface Run {
-  readonly code: number | string;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function differential(args: readonly string[]): Promise<Run> {
-  let stdout = "", stderr = "";
-  const code = await runFuzzDifferential(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTerminal: false,
-  });
-  return { code, stdout, stderr };
-}
+const differential = (args: readonly string[]) => captureRun((io) => runFuzzDifferential(args, io));
 
 Deno.test("fuzz --differential --help returns the help text with examples", async () => {
   const r = await differential(["--help"]);

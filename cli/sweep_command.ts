@@ -19,7 +19,7 @@ import {
   type SweepResult,
   sweepSucceeded,
 } from "../bench/sweep.ts";
-import { parseFlags, UsageError } from "./_args.ts";
+import { chooseFormat, parseFlags, UsageError } from "./_args.ts";
 import type { CliIo } from "./_io.ts";
 import { progressLine } from "./_progress.ts";
 
@@ -128,20 +128,11 @@ function writeOutputs(dir: string, result: SweepResult): number {
   return files.length;
 }
 
-/** Runs `sweep`; resolves to the exit code (output goes through `io`). */
+/**
+ * Runs `sweep`; resolves to the exit code (output goes through `io`). A usage error throws
+ * {@linkcode UsageError}, which `main()` reports as exit 2 like every command's.
+ */
 export async function runSweep(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
-    return await sweepCommand(argv, io);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`nvme-harness: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-}
-
-async function sweepCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { costs, rest } = extractCostFlags(argv);
   const args = parseFlags("sweep", rest, {
     boolean: ["quick", "quiet", "qemu"],
@@ -152,13 +143,7 @@ async function sweepCommand(argv: readonly string[], io: CliIo): Promise<number>
     return 0;
   }
   if (args._.length > 0) throw new UsageError(`sweep: unexpected argument "${args._[0]}"`);
-  const format = String(args.format ?? "text");
-  const render = FORMATS[format];
-  if (!render) {
-    throw new UsageError(
-      `sweep: unknown format "${format}"; use ${Object.keys(FORMATS).join(", ")}`,
-    );
-  }
+  const render = chooseFormat("sweep", args.format, "text", FORMATS);
   let cost;
   try {
     cost = parseCostOverrides(costs);

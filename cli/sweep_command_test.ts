@@ -2,34 +2,17 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { COST_CONSTANTS } from "../bench/cost_model.ts";
 import { qemuAvailable } from "../platform/qtest/available.ts";
 import { QEMU_BINARY_ENV } from "../platform/qtest/options.ts";
-import { extractCostFlags, runSweep } from "./sweep_command.ts";
+import { main } from "../cli.ts";
+import { extractCostFlags } from "./sweep_command.ts";
+import { assertUsageExit, captureRun } from "./_test_helpers.ts";
 
-// In-process runs of `sweep` through runSweep(), output captured through CliIo.
+// In-process runs of the real command line through main(), output captured through CliIo.
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function sweep(args: readonly string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runSweep(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stderrIsTerminal: false,
-  });
-  return { code, stdout, stderr };
-}
+const sweep = (args: readonly string[]) => captureRun((io) => main(["sweep", ...args], io));
 
 /** Exit 2, one line on stderr containing `text`, nothing on stdout. */
 async function assertUsageError(args: readonly string[], text: string): Promise<void> {
-  const r = await sweep(args);
-  assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
-  assertEquals(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
-  assertStringIncludes(r.stderr, text);
-  assertEquals(r.stdout, "");
+  assertUsageExit(await sweep(args), args.join(" "), text);
 }
 
 const tmp = Deno.makeTempDirSync({ prefix: "sweep_cli_test_" });
@@ -59,6 +42,8 @@ Deno.test("sweep usage errors exit 2 with one line", async () => {
   await assertUsageError(["--cost=mmioExitNs=-4"], "mmioExitNs=-4");
   await assertUsageError(["--cost"], "--cost needs NAME=NS");
   await assertUsageError(["--format", "csv"], 'unknown format "csv"');
+  // Only the formats' own names: not what every object inherits.
+  await assertUsageError(["--format", "constructor"], 'unknown format "constructor"');
   await assertUsageError(["--ios", "0"], "--ios 0");
   await assertUsageError(["--seed", "x"], "--seed x");
   await assertUsageError(["--bogus"], 'unknown flag "--bogus"');

@@ -22,7 +22,7 @@ import { renderTimeline } from "../platform/trace_timeline.ts";
 import { AdminOpcode } from "../spec/opcodes.ts";
 import { Cns } from "../spec/admin_commands.ts";
 import { IDENTIFY_DATA_SIZE } from "../spec/identify_controller.ts";
-import { parseFlags, UsageError } from "./_args.ts";
+import { chooseFormat, parseFlags, UsageError } from "./_args.ts";
 import type { CliIo } from "./_io.ts";
 import {
   parseScenarioFile,
@@ -132,13 +132,7 @@ export async function runTrace(argv: readonly string[], io: CliIo): Promise<numb
       `trace: unknown scenario "${scenarioArg}"; use ${SCENARIOS.join(", ")} or a FILE.json`,
     );
   }
-  const format = String(args.format ?? "qemu");
-  const render = FORMATS[format];
-  if (!render) {
-    throw new UsageError(
-      `trace: unknown format "${format}"; use ${Object.keys(FORMATS).join(", ")}`,
-    );
-  }
+  const render = chooseFormat("trace", args.format, "qemu", FORMATS);
   const lba = nonNegative("lba", args.lba);
   const hostDelay = nonNegative("host-delay", args["host-delay"]);
   const deviceDelay = nonNegative("device-delay", args["device-delay"]);

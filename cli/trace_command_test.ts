@@ -5,22 +5,7 @@ import { QEMU_BINARY_ENV } from "../platform/qtest/options.ts";
 import { qemuTest } from "../platform/qtest/_test_helpers.ts";
 import { validateTraceJson } from "../platform/trace_perfetto_schema.ts";
 import { recordScenario } from "./trace_command.ts";
-import type { CliIo } from "./_io.ts";
-
-function capture(): CliIo & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stderrIsTerminal: false,
-    stdout(t: string) {
-      io.out += t;
-    },
-    stderr(t: string) {
-      io.err += t;
-    },
-  };
-  return io;
-}
+import { captureIo as capture } from "./_test_helpers.ts";
 
 Deno.test("trace: a read shows both sides in order (SQE, doorbell, fetch, CQE posted, consumed)", () => {
   const events = recordScenario("read", createDriver, { lba: 3, hostDelay: 0, deviceDelay: 0 });
@@ -77,6 +62,7 @@ Deno.test("trace: usage errors exit 2 with one line", async () => {
     const argv of [
       ["--scenario", "nope"],
       ["--format", "xml"],
+      ["--format", "constructor"],
       ["--lba", "-1"],
       ["--bogus"],
       ["--target", "fpga"],

@@ -1,18 +1,7 @@
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import { main } from "../cli.ts";
-import type { CliIo } from "./_io.ts";
 import { parseScenarioFile, ScenarioFileError } from "./trace_scenario.ts";
-
-function capture(): CliIo & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    stderrIsTerminal: false,
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
-  };
-  return io;
-}
+import { captureIo as capture } from "./_test_helpers.ts";
 
 Deno.test("scenario file: defaults filled in, every op parsed", () => {
   const s = parseScenarioFile(

@@ -9,21 +9,15 @@
 import { assertEquals } from "@std/assert";
 import { main } from "../cli.ts";
 import { validateTraceJson } from "../platform/trace_perfetto_schema.ts";
-import type { CliIo } from "./_io.ts";
+import { captureRun } from "./_test_helpers.ts";
 
 const SCENARIOS = ["bringup", "identify", "read", "write", "shutdown"] as const;
 const FORMATS = ["qemu", "timeline", "perfetto"] as const;
 
 async function trace(argv: string[]): Promise<string> {
-  let out = "", err = "";
-  const io: CliIo = {
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    stderrIsTerminal: false,
-  };
-  const code = await main(["trace", ...argv], io);
-  assertEquals(code, 0, err);
-  return out;
+  const r = await captureRun((io) => main(["trace", ...argv], io));
+  assertEquals(r.code, 0, r.stderr);
+  return r.stdout;
 }
 
 for (const format of FORMATS) {
