@@ -17,10 +17,16 @@
 export const BATCH = 1000;
 /** Bytes of one baseline copy: the payload of a 4 KiB I/O. */
 const COPY_BYTES = 4096;
-/** Calls of the measured function before timing starts (JIT warm-up). */
-const DEFAULT_WARMUP_CALLS = 20;
+/**
+ * How long the measured function runs untimed first (ms): V8 reaches its optimising tier for a
+ * round trip's ~50 functions only after about a second (measured: the first 450 ms window after
+ * 100 calls ran 1.8× slower than the steady state).
+ */
+const DEFAULT_WARMUP_MS = 1500;
 /** How long {@linkcode timePerCall} measures by default (ms). */
-const DEFAULT_MEASURE_MS = 300;
+const DEFAULT_MEASURE_MS = 450;
+/** Timing windows the measurement is split into; the median window is reported. */
+const WINDOWS = 9;
 
 const src = new Uint8Array(COPY_BYTES).map((_, i) => i);
 const dst = new Uint8Array(COPY_BYTES);
@@ -47,24 +53,36 @@ export function benchMemcpyBaseline(group: string): void {
 }
 
 /**
- * Nanoseconds per call of `fn`: `warmupCalls` untimed calls, then calls for about `ms`
- * milliseconds.
+ * Nanoseconds per call of `fn`: `warmupMs` milliseconds of untimed calls, then about `ms` of calls
+ * in {@linkcode WINDOWS} equal windows, of which the median window's time per call is returned.
+ * The median, not the mean: on a shared machine a neighbour's burst inflates one window, not the
+ * result, while a real slowdown moves every window.
  */
 export function timePerCall(
   fn: () => void,
-  warmupCalls: number = DEFAULT_WARMUP_CALLS,
+  warmupMs: number = DEFAULT_WARMUP_MS,
   ms: number = DEFAULT_MEASURE_MS,
 ): number {
-  for (let i = 0; i < warmupCalls; i++) fn();
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    fn();
-    n++;
-    t = performance.now();
+  for (const t0 = performance.now(); performance.now() - t0 < warmupMs;) fn();
+  const perCall: number[] = [];
+  for (let w = 0; w < WINDOWS; w++) {
+    let n = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (t - t0 < ms / WINDOWS) {
+      fn();
+      n++;
+      t = performance.now();
+    }
+    perCall.push(((t - t0) * 1e6) / n);
   }
-  return ((t - t0) * 1e6) / n;
+  return median(perCall);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** A rate (per second) rounded to an integer with thousands separators, as the summaries print. */

@@ -37,8 +37,6 @@ const IO_BYTES = 4096;
 const SPAN_UNITS = 256;
 const WAIT_NS = 1e9;
 const GROUP = "driver round trip ×1000";
-/** Warm-up batches per case: fewer than the default, as a driver batch is far slower. */
-const DRIVER_WARMUP_BATCHES = 5;
 
 /** One machine, controller and brought-up driver, reused by every iteration of a case. */
 class DriverRig {
@@ -136,8 +134,7 @@ function summary(): void {
     `  memcpy 4 KiB                         ${formatRate(1e9 / copy).padStart(12)} copies/s`,
   );
   for (const c of cases) {
-    const perCmd = timePerCall(() => c.rig.run(c.opcode, c.qd, BATCH), DRIVER_WARMUP_BATCHES) /
-      BATCH;
+    const perCmd = timePerCall(() => c.rig.run(c.opcode, c.qd, BATCH)) / BATCH;
     lines.push(
       `  ${c.name.padEnd(35)}  ${formatRate(1e9 / perCmd).padStart(12)} commands/s` +
         `  (${(perCmd / copy).toFixed(1)}× a 4 KiB memcpy)`,

@@ -65,6 +65,7 @@ export class DataTransfer {
   /** Walks the data pointer of `req` for `length` bytes; 0 or a status. */
   #walk(req: Request, length: number, pageSize: number, direction: DataDirection): number {
     const walked = this.#walkPointer(req, length, pageSize, direction);
+    if (walked === 0) return 0;
     // The walkers return bare status codes; DNR comes from the status table, here, so every
     // command that moves data (admin or I/O) reports a malformed pointer the same way.
     const status = withTableDnr(walked);

@@ -105,6 +105,8 @@ export class MediaStore {
   readonly #durable: Layer = new Map();
   readonly #volatile: Layer = new Map();
   readonly #bufferSink = new BufferSink();
+  /** False until a Write Uncorrectable marks a block (since the last format): none are BAD. */
+  #markedUncorrectable = false;
 
   /** Creates empty media (every block reads as zeros). */
   constructor(options: MediaStoreOptions) {
@@ -161,6 +163,7 @@ export class MediaStore {
     }
     this.#durable.clear();
     this.#volatile.clear();
+    this.#markedUncorrectable = false;
     this.#blockSize = blockSize;
     this.#blockCount = blockCount;
     this.#per = Math.max(1, GRANULE_BYTES / blockSize);
@@ -268,6 +271,7 @@ export class MediaStore {
    */
   markUncorrectable(lba: number, count: number): void {
     this.#check(lba, count, null, 0, "mark uncorrectable");
+    if (count > 0) this.#markedUncorrectable = true;
     this.#setRange(this.#durable, lba, count, BAD);
     this.#setRange(this.#volatile, lba, count, ABSENT);
   }
@@ -283,6 +287,7 @@ export class MediaStore {
    */
   firstUncorrectable(lba: number, count: number): number {
     this.#check(lba, count, null, 0, "check");
+    if (!this.#markedUncorrectable) return READ_OK; // the read path's usual case: no lookups
     const per = this.#per;
     for (let i = 0; i < count;) {
       const key = Math.floor((lba + i) / per);

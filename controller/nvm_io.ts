@@ -135,6 +135,31 @@ function commitForFua(ns: Namespace, req: Request): void {
   if (req.cdw(12) & FUA) ns.media.flush();
 }
 
+// Trace events are emitted out of line so the Read and Write handlers stay small (inlinable).
+
+function traceRead(ctrl: NvmeController, req: Request, nlb: number, count: number): void {
+  ctrl.port.trace.emit({
+    type: "nvm_read",
+    cid: req.cid,
+    nsid: req.nsid,
+    nlb,
+    count,
+    lba: req.qword(SLBA),
+  });
+}
+
+function traceWrite(ctrl: NvmeController, req: Request, nlb: number, count: number): void {
+  ctrl.port.trace.emit({
+    type: "nvm_write",
+    cid: req.cid,
+    verb: "write",
+    nsid: req.nsid,
+    nlb,
+    count,
+    lba: req.qword(SLBA),
+  });
+}
+
 /** Read (opcode 02h); FUA reads committed data (see the module notes). */
 export function read(ctrl: NvmeController, req: Request): number {
   const ns = dataRange(ctrl, req);
@@ -142,17 +167,7 @@ export function read(ctrl: NvmeController, req: Request): number {
   if (ns.metadataSize > 0) return readWithMetadata(ctrl, req, ns, (req.cdw(12) & FUA) !== 0);
   const blocks = blocksOf(req), bytes = blocks * ns.blockSize;
   const buf = ctrl.ioBuffer(bytes);
-  const t = ctrl.port.trace;
-  if (t.enabled) {
-    t.emit({
-      type: "nvm_read",
-      cid: req.cid,
-      nsid: req.nsid,
-      nlb: blocks,
-      count: bytes,
-      lba: req.qword(SLBA),
-    });
-  }
+  if (ctrl.port.trace.enabled) traceRead(ctrl, req, blocks, bytes);
   if (ctrl.noopIo) return ctrl.transfer.toHost(req, buf, bytes, ctrl.regs.pageSize());
   commitForFua(ns, req);
   const slba = req.qword(SLBA);
@@ -177,18 +192,7 @@ export function write(ctrl: NvmeController, req: Request): number {
   if (ns.metadataSize > 0) return writeWithMetadata(ctrl, req, ns, writeMode(req));
   const blocks = blocksOf(req), bytes = blocks * ns.blockSize;
   const buf = ctrl.ioBuffer(bytes);
-  const t = ctrl.port.trace;
-  if (t.enabled) {
-    t.emit({
-      type: "nvm_write",
-      cid: req.cid,
-      verb: "write",
-      nsid: req.nsid,
-      nlb: blocks,
-      count: bytes,
-      lba: req.qword(SLBA),
-    });
-  }
+  if (ctrl.port.trace.enabled) traceWrite(ctrl, req, blocks, bytes);
   const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());
   if (x || ctrl.noopIo || ctrl.mutants["write-data-dropped"]) return x;
   ns.media.write(req.qword(SLBA), blocks, buf, 0, writeMode(req));

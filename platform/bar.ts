@@ -102,10 +102,7 @@ export class Bar0Bus {
   write(offset: number, size: 1 | 2 | 4, value: number): void {
     this.#countWrite(offset);
     if (!this.#accept(offset, size, true)) return;
-    const w = this.#w;
-    if (w.trace.enabled && this.#isFunctionRegion(offset)) {
-      w.trace.emit({ type: "mmio_write", addr: offset, data: value >>> 0, dataHi: 0, size: DWORD });
-    }
+    if (this.#w.trace.enabled) this.#traceWrite(offset, value >>> 0, 0, DWORD);
     this.#dispatchWrite(offset, DWORD, value >>> 0);
   }
 
@@ -122,16 +119,7 @@ export class Bar0Bus {
   write64(offset: number, lo: number, hi: number): void {
     this.#countWrite(offset);
     if (!this.#accept(offset, QWORD, true)) return;
-    const w = this.#w;
-    if (w.trace.enabled && this.#isFunctionRegion(offset)) {
-      w.trace.emit({
-        type: "mmio_write",
-        addr: offset,
-        data: lo >>> 0,
-        dataHi: hi >>> 0,
-        size: QWORD,
-      });
-    }
+    if (this.#w.trace.enabled) this.#traceWrite(offset, lo >>> 0, hi >>> 0, QWORD);
     this.#dispatchWrite(offset, QWORD, lo >>> 0);
     this.#dispatchWrite(offset + DWORD, QWORD, hi >>> 0);
   }
@@ -154,7 +142,20 @@ export class Bar0Bus {
     else c.otherRegisterWrites++;
   }
 
+  /** Traces a write to a function register (MSI-X table and PBA writes are not traced). */
+  #traceWrite(offset: number, data: number, dataHi: number, size: 4 | 8): void {
+    if (!this.#isFunctionRegion(offset)) return;
+    this.#w.trace.emit({ type: "mmio_write", addr: offset, data, dataHi, size });
+  }
+
   #accept(offset: number, size: number, write: boolean): boolean {
+    // The legal access inline; the refusal (finding text) in #refuse, keeping this inlinable.
+    return (this.#w.config.memorySpace && (size === DWORD || size === QWORD) &&
+      Number.isInteger(offset) && offset >= 0 && offset + size <= this.#size &&
+      offset % size === 0) || this.#refuse(offset, size, write);
+  }
+
+  #refuse(offset: number, size: number, write: boolean): false {
     const w = this.#w;
     let rule: FindingRule | undefined;
     let detail = "";
@@ -171,7 +172,7 @@ export class Bar0Bus {
       rule = PLATFORM_RULES.mmioAlign;
       detail = `offset is not a multiple of ${size}`;
     }
-    if (rule === undefined) return true;
+    if (rule === undefined) return false; // unreachable: #accept found a fault
     const what = `${size}-byte MMIO ${write ? "write" : "read"} at BAR0+0x${
       Number(offset).toString(16)
     }`;
@@ -196,17 +197,21 @@ export class Bar0Bus {
     return w.fn.mmioRead(offset, size) >>> 0;
   }
 
+  #pbaWrite(offset: number, value: number): void {
+    this.#w.findings.report(
+      PLATFORM_RULES.msixPbaWrite,
+      `write of 0x${value.toString(16)} to PBA at BAR0+0x${offset.toString(16)} ignored`,
+      this.#w.index,
+    );
+  }
+
   #dispatchWrite(offset: number, size: 4 | 8, value: number): void {
     const w = this.#w;
     const l = w.layout;
     if (offset >= l.tableStart && offset < l.tableEnd) {
       w.msix.writeTable(offset - l.tableStart, value);
     } else if (offset >= l.pbaStart && offset < l.pbaEnd) {
-      w.findings.report(
-        PLATFORM_RULES.msixPbaWrite,
-        `write of 0x${value.toString(16)} to PBA at BAR0+0x${offset.toString(16)} ignored`,
-        w.index,
-      );
+      this.#pbaWrite(offset, value);
     } else {
       w.fn.mmioWrite(offset, size, value);
     }

@@ -197,9 +197,12 @@ export class InProcessDevicePort implements DevicePort {
       c.dmaReads++;
       c.dmaReadBytes += length;
     }
-    const t = slot.platformTrace;
-    if (t.enabled) t.emit({ type: write ? "dma_write" : "dma_read", addr, len: length });
+    if (slot.platformTrace.enabled) this.#traceDma(addr, length, write);
     return check === DMA_OK;
+  }
+
+  #traceDma(addr: number, length: number, write: boolean): void {
+    this.#slot.platformTrace.emit({ type: write ? "dma_write" : "dma_read", addr, len: length });
   }
 
   #fault(

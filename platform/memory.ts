@@ -328,33 +328,47 @@ export class HostMemory {
     (this.#page(pn, true) as Page).bytes[(addr - pn * PAGE_SIZE) | 0] = value;
   }
 
+  // The checks keep only the test inline: the error text is built in module functions, so the
+  // hot accessors stay small enough for V8 to inline into their callers.
   #check(addr: number, length: number): void {
     if (
       !(addr >= 0 && length >= 0 && addr + length <= this.sizeBytes) || !Number.isSafeInteger(addr)
     ) {
-      throw new AddressRangeError(
-        `host memory: access of ${length} bytes at ${addr} is outside [0, 0x${
-          this.sizeBytes.toString(16)
-        }); use addresses returned by allocate() or enlarge the address space (sizeBytes)`,
-      );
+      throw outsideAddressSpace(addr, length, this.sizeBytes);
     }
   }
 
   #checkWords(buf: Uint32Array, index: number, count: number): void {
     if (!(Number.isInteger(index) && index >= 0 && count >= 0 && index + count <= buf.length)) {
-      throw new InvalidArgumentError(
-        `host memory: words [${index}, ${index + count}) exceed the ${buf.length}-word buffer; ` +
-          "pass a smaller count or a larger buffer",
-      );
+      throw wordsOutsideBuffer(buf, index, count);
     }
   }
 
   #checkBuffer(buf: Uint8Array, offset: number, length: number): void {
     if (!(offset >= 0 && offset + length <= buf.length)) {
-      throw new InvalidArgumentError(
-        `host memory: buffer range [${offset}, ${offset + length}) exceeds buffer length ` +
-          `${buf.length}; pass a smaller length or a larger buffer`,
-      );
+      throw bytesOutsideBuffer(buf, offset, length);
     }
   }
+}
+
+function outsideAddressSpace(addr: number, length: number, size: number): AddressRangeError {
+  return new AddressRangeError(
+    `host memory: access of ${length} bytes at ${addr} is outside [0, 0x${
+      size.toString(16)
+    }); use addresses returned by allocate() or enlarge the address space (sizeBytes)`,
+  );
+}
+
+function wordsOutsideBuffer(buf: Uint32Array, index: number, count: number): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `host memory: words [${index}, ${index + count}) exceed the ${buf.length}-word buffer; ` +
+      "pass a smaller count or a larger buffer",
+  );
+}
+
+function bytesOutsideBuffer(buf: Uint8Array, offset: number, length: number): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `host memory: buffer range [${offset}, ${offset + length}) exceeds buffer length ` +
+      `${buf.length}; pass a smaller length or a larger buffer`,
+  );
 }

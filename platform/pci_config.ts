@@ -203,6 +203,11 @@ export class PciConfigSpace {
   readonly #hooks: PciConfigHooks;
   readonly #bytes = new Uint8Array(CONFIG_SPACE_BYTES);
   readonly #view = new DataView(this.#bytes.buffer);
+  /**
+   * The Command register, mirrored from `#bytes` on every change (`reset`, `write`,
+   * `setCommandBits`): every DMA and MMIO reads it, so it is a field load, not a DataView read.
+   */
+  #command = 0;
   readonly #wmask = new Uint8Array(CONFIG_SPACE_BYTES);
 
   /** Builds the power-on configuration space of `identity`. */
@@ -217,6 +222,7 @@ export class PciConfigSpace {
     const id = this.#id;
     const v = this.#view;
     this.#bytes.fill(0);
+    this.#command = 0;
     this.#wmask.fill(0);
     v.setUint16(PciConfigOffset.VENDOR_ID, id.vendorId, true);
     v.setUint16(PciConfigOffset.DEVICE_ID, id.deviceId, true);
@@ -283,7 +289,7 @@ export class PciConfigSpace {
       const wm = this.#wmask[at];
       this.#bytes[at] = (this.#bytes[at] & ~wm) | (b & wm);
     }
-    const command = this.command;
+    const command = this.#command = this.#view.getUint16(PciConfigOffset.COMMAND, true);
     if (command !== oldCommand) this.#hooks.commandChanged?.(oldCommand, command);
     const msix = this.#msixControl();
     if (msix !== oldMsix) {
@@ -294,7 +300,7 @@ export class PciConfigSpace {
 
   /** The Command register. */
   get command(): number {
-    return this.#view.getUint16(PciConfigOffset.COMMAND, true);
+    return this.#command;
   }
 
   /** Memory Space Enable. */
@@ -340,7 +346,8 @@ export class PciConfigSpace {
 
   /** Sets Command bits directly, as firmware does (no hooks). */
   setCommandBits(bits: number): void {
-    this.#view.setUint16(PciConfigOffset.COMMAND, this.command | (bits & COMMAND_WRITABLE), true);
+    this.#command = this.#command | (bits & COMMAND_WRITABLE);
+    this.#view.setUint16(PciConfigOffset.COMMAND, this.#command, true);
   }
 
   /** Mirrors the INTx level into Status.Interrupt Status. */

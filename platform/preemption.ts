@@ -182,7 +182,12 @@ export class PreemptionPoints {
 
   /** A preemption point: may run device work first. */
   point(kind: PreemptionPointKind): void {
-    if (!this.enabled || this.#inside || this.#scheduler.running) return;
+    // Off is the common case: keep this body tiny so every host access inlines it.
+    if (this.enabled) this.#decide(kind);
+  }
+
+  #decide(kind: PreemptionPointKind): void {
+    if (this.#inside || this.#scheduler.running) return;
     this.#counters.preemptionPoints++;
     const action = (this.policy as PreemptionPolicy).decide(kind);
     if (action === PREEMPT_NONE) return;

@@ -107,11 +107,7 @@ export class Scheduler implements VirtualClock {
     arg?: T,
     owner: number = NO_OWNER,
   ): EventHandle {
-    if (!(delayNs >= 0) || delayNs === Infinity) {
-      throw new InvalidArgumentError(
-        `schedule: delay ${delayNs} ns is not a finite number >= 0; pass a non-negative delay`,
-      );
-    }
+    if (!(delayNs >= 0) || delayNs === Infinity) throw badDelay(delayNs);
     return this.#insert(this.#now + delayNs, fn as EventCallback<never>, arg, owner);
   }
 
@@ -159,12 +155,7 @@ export class Scheduler implements VirtualClock {
   /** Runs the next event (advancing time to it). False when idle. */
   runNext(): boolean {
     if (this.#size === 0) return false;
-    if (this.#running) {
-      throw new SchedulerReentryError(
-        "runNext: called from inside a scheduled event; device work must schedule more work, " +
-          "never wait for it",
-      );
-    }
+    if (this.#running) throw reentry();
     const slot = this.#heap[0];
     this.#removeAt(0);
     const t = this.#time[slot];
@@ -307,4 +298,18 @@ export class Scheduler implements VirtualClock {
     this.#fn.length = cap;
     this.#arg.length = cap;
   }
+}
+
+// Errors are built out of line so the hot scheduling methods stay small enough to inline.
+function badDelay(delayNs: number): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `schedule: delay ${delayNs} ns is not a finite number >= 0; pass a non-negative delay`,
+  );
+}
+
+function reentry(): SchedulerReentryError {
+  return new SchedulerReentryError(
+    "runNext: called from inside a scheduled event; device work must schedule more work, " +
+      "never wait for it",
+  );
 }
