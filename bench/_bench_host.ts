@@ -79,8 +79,11 @@ export class BenchRig {
   readonly #cq: number;
   readonly #sqDb: number;
   readonly #cqDb: number;
-  /** Per CID (= slot): a ready SQE image (16 words) for each command kind. */
+  /** Per tag (= CID): a ready SQE image (16 words) for each command kind. */
   readonly #images: Record<BenchCommand, Uint32Array[]>;
+  /** Free tags (a stack: the lowest freed last is taken first); refilled by every `run`. */
+  #freeTags: Uint16Array;
+  #freeCount = 0;
   #tail = 0;
   #head = 0;
   #phase = 1;
@@ -141,15 +144,17 @@ export class BenchRig {
     this.#sqDb = sqTailDoorbell(1, dstrd);
     this.#cqDb = cqHeadDoorbell(1, dstrd);
 
-    // One 4 KiB buffer per slot, and the SQE images (CID = slot: unique among outstanding
-    // commands as long as QD < depth).
+    // One 4 KiB buffer and one ready SQE image per tag (CID = tag). Tags are taken lowest free
+    // first, as blk-mq's tag allocator and fio's buffers behave: at QD n the same n buffers are
+    // reused, so a QD1 run reads into one buffer, not one per SQ slot.
     const buffers = host.allocate(this.depth * PAGE, PAGE);
     const read: Uint32Array[] = [], flush: Uint32Array[] = [];
-    for (let slot = 0; slot < this.depth; slot++) {
-      read.push(ioSqe(NvmOpcode.READ, buffers + slot * PAGE, 0, BLOCKS_4K - 1, slot));
-      flush.push(ioSqe(NvmOpcode.FLUSH, 0, 0, 0, slot));
+    for (let tag = 0; tag < this.depth; tag++) {
+      read.push(ioSqe(NvmOpcode.READ, buffers + tag * PAGE, 0, BLOCKS_4K - 1, tag));
+      flush.push(ioSqe(NvmOpcode.FLUSH, 0, 0, 0, tag));
     }
     this.#images = { read, flush };
+    this.#freeTags = new Uint16Array(this.depth);
 
     // Pre-write the span the reads cycle over, so they copy real data (4 KiB writes, QD1).
     const write = ioSqe(NvmOpcode.WRITE, buffers, 0, BLOCKS_4K - 1, 0);
@@ -173,12 +178,15 @@ export class BenchRig {
     }
     const images = this.#images[kind];
     const host = this.host;
-    const cq = this.#cq, depth = this.depth;
+    const cq = this.#cq, depth = this.depth, free = this.#freeTags;
+    // Tags 0..qd-1, with 0 on top of the stack.
+    for (let i = 0; i < qd; i++) free[i] = qd - 1 - i;
+    this.#freeCount = qd;
     let submitted = 0, done = 0, outstanding = 0;
     const fill = () => {
       const n = Math.min(qd - outstanding, count - submitted);
       for (let i = 0; i < n; i++) {
-        const img = images[this.#tail]; // CID = slot
+        const img = images[free[--this.#freeCount]]; // CID = tag
         if (kind === "read") this.#setLba(img);
         this.#submitImage(img);
       }
@@ -199,6 +207,7 @@ export class BenchRig {
             `${kind} CID ${dw3 & 0xffff}: status 0x${(dw3 >>> 17).toString(16)}`,
           );
         }
+        free[this.#freeCount++] = dw3 & 0xffff; // the CID: its tag is free again
         if (++this.#head === depth) {
           this.#head = 0;
           this.#phase ^= 1;

@@ -24,7 +24,8 @@
  * the mark.
  *
  * Blocks are stored in granules of 4 KiB of LBA space (one block when blocks are 4 KiB or larger),
- * so an aligned 4 KiB read is one lookup and one copy. Hot paths copy into and out of caller
+ * so an aligned 4 KiB read is one lookup and one copy (the granule and the read path are in
+ * `_media_granule.ts`, the other algorithms over the two layers in `_media_layers.ts`). Hot paths copy into and out of caller
  * buffers at offsets and allocate nothing except a granule the first time one of its LBAs is
  * written (and one short-lived view per granule written or partly read).
  *
@@ -62,21 +63,22 @@ import {
   ABSENT,
   BAD,
   BufferSink,
-  DATA,
-  Granule,
   GRANULE_BYTES,
   type Layer,
   readRuns,
   ZEROED,
 } from "./_media_granule.ts";
 import {
-  checkMetaBuffer,
-  compareMeta,
-  type MetaGeometry,
-  moveMeta,
-  putMeta,
-  readMeta,
-} from "./_media_metadata.ts";
+  allocatedBlocks,
+  compareRuns,
+  dataBlocks,
+  firstBad,
+  mediaRangeError,
+  mergeCache,
+  setRange,
+  writeRuns,
+} from "./_media_layers.ts";
+import { checkMetaBuffer, compareMeta, type MetaGeometry, readMeta } from "./_media_metadata.ts";
 
 /** Largest Metadata Size (the LBA Format MS field is 16 bits). */
 const MAX_METADATA_SIZE = 0xffff;
@@ -224,20 +226,7 @@ export class MediaStore {
     if (ms > 0 && meta !== null) checkMetaBuffer(this.#geo, count, meta, metaOff, "write");
     const durable = !this.#cacheEnabled || options.fua === true;
     const layer = durable ? this.#durable : this.#volatile;
-    const bs = this.#blockSize, per = this.#per;
-    for (let i = 0; i < count;) {
-      const key = Math.floor((lba + i) / per);
-      const first = lba + i - key * per;
-      const n = Math.min(per - first, count - i);
-      let g = layer.get(key);
-      if (g === undefined) layer.set(key, g = new Granule(per));
-      if (g.data === null) g.data = new Uint8Array(per * bs);
-      const at = srcOff + i * bs;
-      g.data.set(src.subarray(at, at + n * bs), first * bs);
-      if (ms > 0) putMeta(g, geo, first, n, meta, metaOff + i * ms);
-      for (let j = 0; j < n; j++) g.mark(first + j, DATA);
-      i += n;
-    }
+    writeRuns(layer, geo, this.#blockSize, lba, count, src, srcOff, ms > 0 ? meta : null, metaOff);
     if (durable) this.#setRange(this.#volatile, lba, count, ABSENT);
   }
 
@@ -288,25 +277,7 @@ export class MediaStore {
   firstUncorrectable(lba: number, count: number): number {
     this.#check(lba, count, null, 0, "check");
     if (!this.#markedUncorrectable) return READ_OK; // the read path's usual case: no lookups
-    const per = this.#per;
-    for (let i = 0; i < count;) {
-      const key = Math.floor((lba + i) / per);
-      const first = lba + i - key * per;
-      const n = Math.min(per - first, count - i);
-      // Marks live in the durable layer only, so a durable granule whose every non-absent block
-      // holds data has none (one lookup per granule on the read path).
-      const d = this.#durable.get(key);
-      if (d !== undefined && d.used !== d.dataBlocks) {
-        const v = this.#volatile.size > 0 ? this.#volatile.get(key) : undefined;
-        for (let j = 0; j < n; j++) {
-          if (d.state[first + j] === BAD && (v === undefined || v.state[first + j] === ABSENT)) {
-            return i + j;
-          }
-        }
-      }
-      i += n;
-    }
-    return READ_OK;
+    return firstBad(this.#volatile, this.#durable, this.#per, lba, count);
   }
 
   /**
@@ -316,19 +287,16 @@ export class MediaStore {
    */
   compare(lba: number, count: number, src: Uint8Array, srcOff: number): boolean {
     this.#check(lba, count, src, srcOff, "compare");
-    const bs = this.#blockSize, per = this.#per;
-    for (let i = 0, at = srcOff; i < count; i++, at += bs) {
-      const key = Math.floor((lba + i) / per), b = lba + i - key * per;
-      let g = this.#volatile.get(key);
-      if (g === undefined || g.state[b] === ABSENT) g = this.#durable.get(key);
-      if (g === undefined || g.state[b] !== DATA) {
-        for (let j = 0; j < bs; j++) if (src[at + j] !== 0) return false;
-      } else {
-        const data = g.data as Uint8Array, from = b * bs;
-        for (let j = 0; j < bs; j++) if (src[at + j] !== data[from + j]) return false;
-      }
-    }
-    return true;
+    return compareRuns(
+      this.#volatile,
+      this.#durable,
+      this.#per,
+      this.#blockSize,
+      lba,
+      count,
+      src,
+      srcOff,
+    );
   }
 
   /**
@@ -356,30 +324,9 @@ export class MediaStore {
 
   /** Flush: makes every cached block durable (the volatile layer becomes empty). */
   flush(): void {
-    if (this.#volatile.size === 0) return;
-    const bs = this.#blockSize, per = this.#per;
-    for (const [key, v] of this.#volatile) {
-      const d = this.#durable.get(key);
-      if (d === undefined) {
-        // Nothing durable here yet: the cached granule becomes the durable one.
-        for (let b = 0; b < per; b++) if (v.state[b] === ZEROED) v.mark(b, ABSENT);
-        if (v.used > 0) this.#durable.set(key, v);
-        continue;
-      }
-      for (let b = 0; b < per; b++) {
-        const s = v.state[b];
-        if (s === DATA) {
-          if (d.data === null) d.data = new Uint8Array(per * bs);
-          d.data.set((v.data as Uint8Array).subarray(b * bs, b * bs + bs), b * bs);
-          if (this.#geo.ms > 0) moveMeta(v, d, this.#geo, b);
-          d.mark(b, DATA);
-        } else if (s === ZEROED) {
-          d.mark(b, ABSENT);
-        }
-      }
-      if (d.used === 0) this.#durable.delete(key);
+    if (this.#volatile.size > 0) {
+      mergeCache(this.#volatile, this.#durable, this.#geo, this.#blockSize);
     }
-    this.#volatile.clear();
   }
 
   /** Simulated power loss: drops what is only in the write cache. Durable data is untouched. */
@@ -403,10 +350,7 @@ export class MediaStore {
    * unwritten blocks.
    */
   bytesStored(): number {
-    let n = 0;
-    for (const g of this.#durable.values()) n += g.dataBlocks;
-    for (const g of this.#volatile.values()) n += g.dataBlocks;
-    return n * (this.#blockSize + this.#geo.ms);
+    return dataBlocks(this.#volatile, this.#durable) * (this.#blockSize + this.#geo.ms);
   }
 
   /**
@@ -414,54 +358,22 @@ export class MediaStore {
    * mark. Deallocated, zeroed and never-written blocks are not allocated. Costs O(stored blocks).
    */
   allocatedBlocks(): number {
-    let n = 0;
-    for (const g of this.#volatile.values()) n += g.dataBlocks;
-    for (const [key, d] of this.#durable) {
-      const v = this.#volatile.get(key);
-      for (let b = 0; b < this.#per; b++) {
-        if (d.state[b] !== ABSENT && (v === undefined || v.state[b] === ABSENT)) n++;
-      }
-    }
-    return n;
+    return allocatedBlocks(this.#volatile, this.#durable, this.#per);
   }
 
   /** Sets a data-less state (ABSENT, ZEROED or BAD) on `count` blocks of `layer` at `lba`. */
   #setRange(layer: Layer, lba: number, count: number, s: number): void {
-    if (s === ABSENT && layer.size === 0) return;
-    const per = this.#per;
-    for (let i = 0; i < count;) {
-      const key = Math.floor((lba + i) / per);
-      const first = lba + i - key * per;
-      const n = Math.min(per - first, count - i);
-      let g = layer.get(key);
-      if (g === undefined && s !== ABSENT) layer.set(key, g = new Granule(per));
-      if (g !== undefined) {
-        for (let j = 0; j < n; j++) g.mark(first + j, s);
-        if (g.used === 0) layer.delete(key);
-      }
-      i += n;
-    }
+    setRange(layer, this.#per, lba, count, s);
   }
 
   #check(lba: number, count: number, buf: Uint8Array | null, off: number, what: string): void {
     if (
-      !Number.isSafeInteger(lba) || !Number.isSafeInteger(count) || lba < 0 || count < 0 ||
-      lba + count > this.#blockCount
+      !(Number.isSafeInteger(lba) && Number.isSafeInteger(count) && lba >= 0 && count >= 0 &&
+        lba + count <= this.#blockCount) ||
+      (buf !== null && !(Number.isSafeInteger(off) && off >= 0 &&
+        off + count * this.#blockSize <= buf.length))
     ) {
-      throw new MediaRangeError(
-        `${what} of ${count} blocks at LBA ${lba} is outside 0..${this.#blockCount - 1}: ` +
-          "check the range (LBA Out of Range) before calling the media",
-      );
-    }
-    if (
-      buf !== null && (!Number.isSafeInteger(off) || off < 0 ||
-        off + count * this.#blockSize > buf.length)
-    ) {
-      throw new MediaRangeError(
-        `${what} of ${count} × ${this.#blockSize}-byte blocks needs ${
-          count * this.#blockSize
-        } bytes at offset ${off}, buffer has ${buf.length}: pass a larger buffer`,
-      );
+      throw mediaRangeError(what, lba, count, this.#blockCount, this.#blockSize, buf, off);
     }
   }
 }
