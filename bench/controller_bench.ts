@@ -1,16 +1,21 @@
 /**
  * `deno bench` of the in-process round trip: host writes an SQE and rings the doorbell, the
  * scheduler runs the controller (fetch, PRP walk, media read, DMA to host memory, CQE post), the
- * host polls the CQE and releases it. One polled I/O queue pair of depth 128 (bench/_bench_host.ts).
+ * host polls the CQE and releases it. One polled I/O queue pair of depth 128 (bench/_bench_host.ts);
+ * at queue depth n the host cycles n tags, each with its own 4 KiB buffer, while the reads walk a
+ * 1 MiB span of the namespace.
  *
  * Each bench iteration is a batch of {@linkcode BATCH} commands, so per-iteration overhead is
  * negligible and **commands/s = 1000 × 10⁹ / (ns per iteration)**. The 4 KiB memcpy baseline
  * (`Uint8Array.prototype.set` of 4096 bytes, also ×1000 per iteration) runs in the same group, so
  * deno prints each case's cost as a multiple of one memcpy. A short summary with commands/s and
- * MMIO writes per command is printed once when the file loads (run with `--allow-read`):
+ * MMIO writes per command is printed once when the file loads (median of nine windows after a
+ * 1.5 s warm-up, see `_bench_timing.ts`). Run it through the task, which also raises V8's
+ * cumulative inlining budget (`--max-inlined-bytecode-size-cumulative=3000`): the round trip is
+ * ~50 small functions, and with the default budget V8 stops inlining them about a fifth slower.
  *
  * ```sh
- * deno bench --allow-read bench/
+ * deno task bench bench/controller_bench.ts
  * ```
  *
  * @module

@@ -27,8 +27,8 @@ import type { TraceEvent } from "../platform/trace_events.ts";
 import type { CostModel } from "./cost_model.ts";
 import { QEMU_SHADOW_DOORBELL_SERIES } from "./sweep_anchor.ts";
 
-/** MMIO doorbell writes per measured I/O, by register class (SQ y Tail / CQ y Head Doorbell,
- * PCIe Transport 1.1 §3.1). `totalPerIo` is every MMIO write in the window (the anchor's "MMIOs per
+/** MMIO doorbell writes per measured I/O, by register class (SQ y Tail / CQ y Head Doorbell, PCIe
+ * Transport 1.1 §3.1.2). `totalPerIo` is every MMIO write in the window (the anchor's "MMIOs per
  * I/O"); in the measured phase only doorbells are written, so it is SQ + CQ. */
 export interface DoorbellsPerIo {
   /** SQ tail doorbell writes per I/O. */
@@ -60,7 +60,7 @@ export interface SideMeasurement {
 export interface CrossCheckRow {
   /** Commands kept in flight. */
   readonly qd: number;
-  /** Shadow doorbells (Doorbell Buffer Config, Base 2.1 §5.2.8) configured by the driver. */
+  /** Shadow doorbells (Doorbell Buffer Config, Base 2.1 §5.2.5) configured by the driver. */
   readonly shadow: boolean;
   /** QEMU over qtest, measured; null when the point failed (see `error`). */
   readonly qemu: SideMeasurement | null;

@@ -43,7 +43,7 @@ export const DOORBELL_MODES = [
 export type DoorbellMode = typeof DOORBELL_MODES[number];
 
 /**
- * An Interrupt Coalescing setting (Base 2.1 §5.1.25.1.8): `threshold` completions per interrupt
+ * An Interrupt Coalescing setting (Base 2.1 §5.1.25.2.2): `threshold` completions per interrupt
  * (THR + 1) or `timeUnits` × 100 µs after the first held one. `threshold` 1 is "off". A threshold
  * without a time would strand the last completions below it, so every "on" setting has TIME 1.
  */

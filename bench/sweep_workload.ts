@@ -131,7 +131,7 @@ export function runSweepWorkload(
         nsid: ns.nsid,
         cdw10: 0,
         cdw11: 0,
-        cdw12: blocksPerIo - 1, // NLB is 0's based (NVM CS 1.1 §3.2.4 / §3.2.6)
+        cdw12: blocksPerIo - 1, // NLB is 0's based (NVM CS 1.1 §3.3.4 / §3.3.6)
         data: [{ addr, length: IO_BYTES }],
         // Hot (even) slots share the poll queue; spread the others over every context.
         context: (options.polled === "hot" ? Math.floor(i / 2) : i) % contexts,

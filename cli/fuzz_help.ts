@@ -54,7 +54,7 @@ Options:
   -h, --help          this help
 
 Output: the seed first ("seed 1234567"), then one line per property as it finishes,
-  PASS need-event  20000 runs  9,500 runs/s  19,000 checks/s  Base 2.1 §5.2.8  (2.1 s)
+  PASS need-event  20000 runs  9,500 runs/s  19,000 checks/s  Base 2.1 §5.2.5  (2.1 s)
   FAIL queue-wraparound  after 5 runs, shrunk 37 times  410 execs/s  9,800 cmds/s  …  (1.7 s)
 with a failure's error, its shrunk counterexample as numbered steps and the replay command
 indented below, a line "N passed, N failed", and a totals line (runs, commands and checks, each

@@ -47,7 +47,7 @@ export interface Capabilities {
 }
 
 /** Queue pairs the probe asks for: NSQR/NCQR = FFFEh, the largest valid request (FFFFh is
- * invalid; Base 2.1 §5.1.25.2.7 Number of Queues). */
+ * invalid; Base 2.1 §5.1.25.2.1 Number of Queues). */
 export const MAX_QUEUE_REQUEST = 0xffff;
 
 /** Ids of the capabilities a case may need. */

@@ -106,7 +106,7 @@ const SCENARIOS: readonly Scenario[] = [
   {
     id: "driver.io.sgl-less-controller",
     title: "A controller without SGL support gets PRPs only",
-    section: "Base 2.1 §4.4",
+    section: "Base 2.1 §4.3.2",
     controller: { sgl: "none" },
     body: ({ workload }) => workload({ ios: 20, queueDepth: 4, blocks: 128, segments: 2, seed: 6 }),
   },
@@ -120,7 +120,7 @@ const SCENARIOS: readonly Scenario[] = [
   {
     id: "driver.shadow.polling-controller",
     title: "Shadow doorbells with a controller that polls them (EventIdx policy polling)",
-    section: "Base 2.1 §5.1.7",
+    section: "Base 2.1 §5.2.5",
     controller: { eventIdxPolicy: "polling" },
     body: ({ workload }) => workload({ ios: 300, queueDepth: 8, seed: 8 }),
   },

@@ -51,10 +51,10 @@ function errorRecoveryNsid(what: string): Deviation {
     reason:
       "QEMU refuses Get Features Error Recovery (namespace specific) with NSID 0h, even for " +
       `SEL 011b (supported capabilities), with Invalid Namespace or Format; ${what}.`,
-    evidence: "Base 2.1 §5.1.11 / §5.1.25.1.5. Observed: Get Features FID 05h SEL 3 NSID 0 → " +
-      "status 0x000b + DNR. nvme_get_feature() checks the NSID of namespace-specific features " +
-      "before looking at SEL; its comment says Invalid Namespace or Format is what it returns " +
-      "for every such feature.",
+    evidence: "Base 2.1 §5.1.11 / NVM CS 1.1 (Error Recovery feature). Observed: Get Features " +
+      "FID 05h SEL 3 NSID 0 → status 0x000b + DNR. nvme_get_feature() checks the NSID of " +
+      "namespace-specific features before looking at SEL; its comment says Invalid Namespace or " +
+      "Format is what it returns for every such feature.",
     status: UNCHANGED,
   };
 }
@@ -167,7 +167,7 @@ export const QEMU_7_2_DEVIATIONS: DeviationRegistry = Object.freeze({
   },
   "aer.config.ns-attribute-disabled": {
     reason: NS_MANAGEMENT_REASON,
-    evidence: "Base 2.1 §5.1.25.1.11 (the case creates and attaches a namespace). " +
+    evidence: "Base 2.1 §5.1.25.1.5 (the case creates and attaches a namespace). " +
       NS_MANAGEMENT_EVIDENCE,
     status: NS_MANAGEMENT_STATUS,
   },
@@ -207,20 +207,20 @@ export const QEMU_7_2_DEVIATIONS: DeviationRegistry = Object.freeze({
   ),
   "features.interrupt-coalescing.round-trip": notChangeable(
     "Interrupt Coalescing",
-    "Base 2.1 §5.1.25.1.8",
+    "Base 2.1 §5.1.25.2.2",
   ),
   "features.interrupt-vector.per-vector": notChangeable(
     "Interrupt Vector Configuration",
-    "Base 2.1 §5.1.25.1.9",
+    "Base 2.1 §5.1.25.2.3",
   ),
   "features.interrupt-vector.invalid-vector": notChangeable(
     "Interrupt Vector Configuration",
-    "Base 2.1 §5.1.25.1.9",
+    "Base 2.1 §5.1.25.2.3",
     " The changeability check comes first, so a vector the function lacks is not reported.",
   ),
   "features.write-atomicity.round-trip": notChangeable(
     "Write Atomicity Normal",
-    "Base 2.1 §5.1.25.1.10",
+    "Base 2.1 §5.1.25 (Set Features); NVM CS 1.1 (Write Atomicity Normal feature)",
   ),
   "features.select.default-unchanged-by-set": notChangeable(
     "Interrupt Coalescing",
@@ -277,7 +277,7 @@ export const QEMU_7_2_DEVIATIONS: DeviationRegistry = Object.freeze({
   "data-pointer.prp1.offset-not-dword": {
     reason: "PRP1 bits 1:0 are used as given: data lands at PRP1 exactly instead of an error or " +
       "PRP1 & ~3.",
-    evidence: "Base 2.1 §4.3 (PRP offsets are dword aligned; the controller behaves as if bits " +
+    evidence: "Base 2.1 §4.3.1 (PRP offsets are dword aligned; the controller behaves as if bits " +
       "1:0 are 00b). Observed: a 512-byte Read to PRP1 = page + 102h succeeded and wrote at " +
       "+102h. nvme_map_prp() maps prp1 unmasked.",
     status: UNCHANGED,
@@ -285,7 +285,7 @@ export const QEMU_7_2_DEVIATIONS: DeviationRegistry = Object.freeze({
   "data-pointer.sgl.reserved-type": {
     reason: "A reserved SGL descriptor type in the SQE is Invalid SGL Segment Descriptor " +
       "(000Dh), not SGL Descriptor Type Invalid (0011h).",
-    evidence: "Base 2.1 §4.4. Observed: Read with SGL type Eh → status 0x000d + DNR. " +
+    evidence: "Base 2.1 §4.3.2. Observed: Read with SGL type Eh → status 0x000d + DNR. " +
       "nvme_map_sgl() treats any non-Data-Block first descriptor as a segment and rejects its " +
       "type there (reference §12).",
     status: UNCHANGED,
@@ -293,7 +293,7 @@ export const QEMU_7_2_DEVIATIONS: DeviationRegistry = Object.freeze({
   "data-pointer.sgl.reserved-type-in-segment": {
     reason: "A reserved descriptor type inside a Last Segment is Invalid SGL Segment " +
       "Descriptor (000Dh), not SGL Descriptor Type Invalid (0011h).",
-    evidence: "Base 2.1 §4.4. Observed: status 0x000d + DNR. QEMU 7.2's walker rejects a Last " +
+    evidence: "Base 2.1 §4.3.2. Observed: status 0x000d + DNR. QEMU 7.2's walker rejects a Last " +
       "Segment that does not end in a Data Block before looking at the descriptor type.",
     status: "partly changed: QEMU master answers 0011h for a reserved type among a segment's " +
       "data descriptors but still 000Dh when it ends a Last Segment (not re-run)",
@@ -301,7 +301,7 @@ export const QEMU_7_2_DEVIATIONS: DeviationRegistry = Object.freeze({
   "data-pointer.sgl.length-long": {
     reason: "Data Block descriptors describing more than the transfer are accepted although " +
       "SGLS bit 18 (excess length) is clear.",
-    evidence: "Base 2.1 §4.4 and §5.1.13.2.1 (SGLS bit 18). Observed: a 1-block Read with a " +
+    evidence: "Base 2.1 §4.3.2 and §5.1.13.2.1 (SGLS bit 18). Observed: a 1-block Read with a " +
       "2-block Data Block → success; SGLS = 0x1. QEMU 7.2 only fails a too-short SGL (Data SGL " +
       "Length Invalid on residual length, reference §12).",
     status: `changed later: ${MASTER} rejects excess length with 000Fh unless SGLS bit 18 is set`,

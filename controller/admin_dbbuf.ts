@@ -1,5 +1,5 @@
 /**
- * Doorbell Buffer Config (opcode 7Ch, Base 2.1 §5.2.8; PCIe only): PRP1 is the Shadow Doorbell
+ * Doorbell Buffer Config (opcode 7Ch, Base 2.1 §5.2.5; PCIe only): PRP1 is the Shadow Doorbell
  * buffer and PRP2 the EventIdx buffer, each one memory page. Both must be non-zero and aligned to
  * CC.MPS, else Invalid Field. Controllers that do not advertise it (OACS bit 8) answer Invalid
  * Command Opcode. The behaviour after configuration is in shadow_doorbells.ts.

@@ -36,11 +36,11 @@ import {
 
 const SV = 1 << 31;
 const ZEROS_BASED_ALL = 0xffff;
-/** Interrupt Vector Configuration: IV is CDW11 bits 15:0, CD bit 16 (§5.1.25.1.9). */
+/** Interrupt Vector Configuration: IV is CDW11 bits 15:0, CD bit 16 (§5.1.25.2.3). */
 const IV_MASK = 0xffff;
 const CD = 1 << 16;
 /** Asynchronous Event Configuration bits 7:0 enable SMART / Health events per Critical Warning
- * bit (§5.1.25.1.11): bit 1 is the temperature warning. */
+ * bit (§5.1.25.1.5): bit 1 is the temperature warning. */
 const AEC_SMART_TEMPERATURE = 1 << CriticalWarning.TEMPERATURE;
 
 /** The features this controller implements and their default DW0 (data features included). */
@@ -101,7 +101,7 @@ export function setFeatures(ctrl: NvmeController, req: Request): number {
       if (ctrl.hasIoQueues()) return Status.COMMAND_SEQUENCE_ERROR | DNR;
       const nsqr = value & 0xffff, ncqr = value >>> 16;
       if (nsqr === ZEROS_BASED_ALL || ncqr === ZEROS_BASED_ALL) return Status.INVALID_FIELD | DNR;
-      // "The value allocated shall not change between resets" (§5.1.25.1.7): a second request
+      // "The value allocated shall not change between resets" (§5.1.25.2.1): a second request
       // reports the allocation already made.
       if (ctrl.grantedIoQueues.sq > 0) {
         req.dw0 = ctrl.features.get(fid)!;
@@ -128,7 +128,7 @@ export function setFeatures(ctrl: NvmeController, req: Request): number {
     case FeatureId.TEMPERATURE_THRESHOLD:
       return setTemperatureThreshold(ctrl, value);
     case FeatureId.KEEP_ALIVE_TIMER: {
-      // KAS = 0: Keep Alive is not supported, so neither is its feature (§5.1.25.1.15).
+      // KAS = 0: Keep Alive is not supported, so neither is its feature (§5.1.25.1.8).
       if (ctrl.options.kas === 0) return Status.INVALID_FIELD | DNR;
       const kato = roundKato(value >>> 0, ctrl.options.kas);
       ctrl.keepAlive.start(kato);
@@ -211,7 +211,7 @@ function selectedValue(ctrl: NvmeController, fid: number, cdw11: number, current
 }
 
 /**
- * Temperature Threshold (§5.1.25.1.4): sets the over or under threshold of the composite sensor
+ * Temperature Threshold (§5.1.25.1.3): sets the over or under threshold of the composite sensor
  * (thermal.ts). Crossing a threshold raises a SMART / Health Temperature Threshold event when
  * Asynchronous Event Configuration enables temperature warnings (§5.1.2.1).
  */

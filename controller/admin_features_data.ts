@@ -1,7 +1,8 @@
 /**
- * The three Set/Get Features that carry a data structure (Base 2.1 §5.1.25.1.12–14): Autonomous
- * Power State Transition (0Ch), Host Memory Buffer (0Dh) and Timestamp (0Eh). admin_features.ts
- * does the common part (unknown FID, SV, SEL = supported capabilities) and calls in here.
+ * The three Set/Get Features that carry a data structure: Autonomous Power State Transition (0Ch,
+ * Base 2.1 §5.1.25.1.6), Host Memory Buffer (0Dh, §5.1.25.2.4) and Timestamp (0Eh, §5.1.25.1.7).
+ * admin_features.ts does the common part (unknown FID, SV, SEL = supported capabilities) and
+ * calls in here.
  *
  * State lives in a WeakMap keyed by the controller. It is valid only while the controller's
  * `features` map holds an entry for the FID: the engine clears that map on every Controller Level
@@ -44,7 +45,7 @@ export const HMMIN = 256;
 /** The unit of HMPRE and HMMIN in bytes. */
 const HMB_IDENTIFY_UNIT = 4096;
 
-/** APST data structure: 32 entries of 8 bytes (Base 2.1 §5.1.25.1.12). */
+/** APST data structure: 32 entries of 8 bytes (Base 2.1 §5.1.25.1.6). */
 const APST_TABLE_SIZE = 256;
 const APST_ENTRY_SIZE = 8;
 /** ITPS, bits 7:3 of an entry: Idle Transition Power State. */
@@ -53,7 +54,7 @@ const ITPS_MASK = 0x1f;
 /** CDW11 bit 0: APSTE. */
 const APSTE = 1 << 0;
 
-/** Host Memory Buffer Attributes data structure size (Base 2.1 §5.1.25.1.13). */
+/** Host Memory Buffer Attributes data structure size (Base 2.1 §5.1.25.2.4). */
 const HMB_ATTRIBUTES_SIZE = HostMemoryBufferAttributes.size;
 const HMB_DESCRIPTOR_SIZE = HostMemoryBufferDescriptor.size;
 /** HMDLLA bits 3:0 are reserved: the list is 16-byte aligned. */
@@ -61,7 +62,7 @@ const HMDL_ALIGN_MASK = 0xf;
 /** CDW11 bit 0: EHM (Enable Host Memory). */
 const EHM = 1 << 0;
 
-/** Timestamp data structure size (Base 2.1 §5.1.25.1.14). */
+/** Timestamp data structure size (Base 2.1 §5.1.25.1.7). */
 const TIMESTAMP_SIZE = Timestamp.size;
 const TIMESTAMP_MASK = 2 ** 48;
 const NS_PER_MS = 1_000_000;
@@ -142,7 +143,7 @@ export function getDataFeature(
   const page = ctrl.regs.pageSize();
   switch (fid) {
     case FeatureId.AUTONOMOUS_POWER_STATE: {
-      // §5.1.25.1.12: DW0 bit 0 = APSTE; the table is returned in the data buffer.
+      // §5.1.25.1.6: DW0 bit 0 = APSTE; the table is returned in the data buffer.
       const buf = ctrl.scratchPage(APST_TABLE_SIZE);
       if (current) buf.set(s.apstTable);
       else buf.fill(0);
@@ -150,7 +151,7 @@ export function getDataFeature(
       return ctrl.transfer.toHost(req, buf, APST_TABLE_SIZE, page);
     }
     case FeatureId.HOST_MEMORY_BUFFER: {
-      // §5.1.25.1.13: DW0 bit 0 = EHM; the Host Memory Buffer Attributes in the data buffer.
+      // §5.1.25.2.4: DW0 bit 0 = EHM; the Host Memory Buffer Attributes in the data buffer.
       const buf = ctrl.scratchPage(HMB_ATTRIBUTES_SIZE);
       buf.fill(0);
       if (current) HostMemoryBufferAttributes.encode(s.hmb, buf);
@@ -158,7 +159,7 @@ export function getDataFeature(
       return ctrl.transfer.toHost(req, buf, HMB_ATTRIBUTES_SIZE, page);
     }
     case FeatureId.TIMESTAMP: {
-      // §5.1.25.1.14: the 8-byte Timestamp data structure; no DW0 value.
+      // §5.1.25.1.7: the 8-byte Timestamp data structure; no DW0 value.
       const buf = ctrl.scratchPage(TIMESTAMP_SIZE);
       buf.fill(0);
       Timestamp.encode(current ? timestampNow(ctrl, s) : resetTimestamp(), buf);
@@ -182,7 +183,7 @@ function timestampNow(ctrl: NvmeController, s: DataFeatureState) {
   return { timestamp, sync: 0, to: TimestampOrigin.SET_FEATURES };
 }
 
-/** Timestamp (0Eh, Base 2.1 §5.1.25.1.14): the host's ms value; Synch and TO are ignored. */
+/** Timestamp (0Eh, Base 2.1 §5.1.25.1.7): the host's ms value; Synch and TO are ignored. */
 function setTimestamp(ctrl: NvmeController, req: Request): number {
   const buf = ctrl.scratchPage(TIMESTAMP_SIZE);
   const status = ctrl.transfer.fromHost(req, buf, TIMESTAMP_SIZE, ctrl.regs.pageSize());
@@ -193,7 +194,7 @@ function setTimestamp(ctrl: NvmeController, req: Request): number {
 }
 
 /**
- * Autonomous Power State Transition (0Ch, Base 2.1 §5.1.25.1.12): CDW11.APSTE and the 256-byte
+ * Autonomous Power State Transition (0Ch, Base 2.1 §5.1.25.1.6): CDW11.APSTE and the 256-byte
  * table. An entry whose ITPS names a power state above NPSS is Invalid Field in Command.
  */
 function setApst(ctrl: NvmeController, req: Request): number {
@@ -211,7 +212,7 @@ function setApst(ctrl: NvmeController, req: Request): number {
 }
 
 /**
- * Host Memory Buffer (0Dh, Base 2.1 §5.1.25.1.13). EHM = 0 disables (always succeeds). EHM = 1:
+ * Host Memory Buffer (0Dh, Base 2.1 §5.1.25.2.4). EHM = 0 disables (always succeeds). EHM = 1:
  * Command Sequence Error if already enabled; Invalid Field if HMDLLA is not 16-byte aligned, if
  * HSIZE (memory pages) is below HMMIN, if HMDLEC is 0 or more entries than fit in one memory page
  * (this controller's limit), or if a descriptor has a BADD that is not page aligned, a BSIZE of 0,

@@ -1,6 +1,7 @@
-// Set/Get Features for the features with a data structure (Base 2.1 §5.1.25.1.12–14):
-// Autonomous Power State Transition, Host Memory Buffer and Timestamp — round trips, every error
-// status, SEL, SV, the timestamp advancing in virtual time, reset, and the Identify fields.
+// Set/Get Features for the features with a data structure: Autonomous Power State Transition,
+// Host Memory Buffer and Timestamp (Base 2.1 §5.1.25.1.6, §5.1.25.2.4, §5.1.25.1.7) — round trips,
+// every error status, SEL, SV, the timestamp advancing in virtual time, reset, and the Identify
+// fields.
 
 import { assert, assertEquals } from "@std/assert";
 import {

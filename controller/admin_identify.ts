@@ -125,8 +125,8 @@ export function buildIdentifyController(ctrl: NvmeController, out: Uint8Array): 
 /**
  * Identify CNS 00h (namespace), 02h (active NSID list) and 03h (descriptor list) into `buf`
  * (zeroed by the caller); 0 or a status. An inactive but valid NSID gets a zero-filled Identify
- * Namespace (§5.1.13.2.1) and fails CNS 03h with Invalid Field in Command; NSID 0, NSIDs above
- * NN, and FFFFFFFEh/FFFFFFFFh for the list, are Invalid Namespace or Format.
+ * Namespace (NVM CS 1.1 §4.1.5.1) and fails CNS 03h with Invalid Field in Command; NSID 0, NSIDs
+ * above NN, and FFFFFFFEh/FFFFFFFFh for the list, are Invalid Namespace or Format.
  */
 export function namespaceIdentify(
   ctrl: NvmeController,

@@ -1,5 +1,5 @@
 /**
- * Asynchronous Event Request, Abort and Keep Alive (Base 2.1 §5.1.2, §5.1.1, §5.1.16).
+ * Asynchronous Event Request, Abort and Keep Alive (Base 2.1 §5.1.2, §5.1.1, §5.1.14).
  *
  * @module
  */

@@ -1,16 +1,16 @@
 /**
- * Create/Delete I/O Completion and Submission Queue (Base 2.1 §5.2.2, §5.2.3, §5.2.5, §5.2.6),
+ * Create/Delete I/O Completion and Submission Queue (Base 2.1 §5.2.1, §5.2.2, §5.2.3, §5.2.4),
  * with every error status those sections define, DNR set as the status table says (a queue
  * whose PRP list could not be read — Data Transfer Error — may be retried).
  *
  * Queue memory (CDW11.PC, PRP Entry 1):
  * - PC = 1: the queue is physically contiguous and PRP1 is its page-aligned base.
- * - PC = 0 with CAP.CQR = 1 (`cqr` option true): Invalid Field in Command (§5.2.2, §5.2.3).
+ * - PC = 0 with CAP.CQR = 1 (`cqr` option true): Invalid Field in Command (§5.2.1, §5.2.2).
  * - PC = 0 with CAP.CQR = 0: PRP1 is a PRP List pointer naming the queue's memory pages; the
  *   list is walked once, at creation ({@linkcode PrpWalker.walkQueue}), and the queue computes
  *   its slot addresses through the pages. A walk error fails the create with that status.
  *
- * Delete I/O Submission Queue and commands in flight (§5.2.6): the Delete completes only after
+ * Delete I/O Submission Queue and commands in flight (§5.2.4): the Delete completes only after
  * every command fetched from that queue has completed or been aborted. This controller executes
  * a command when it fetches it, so with no command or media latency nothing is ever in flight:
  * the queue goes at once and no "Command Aborted due to SQ Deletion" CQE is due. With a latency,
@@ -39,7 +39,7 @@ const PC_CONTIGUOUS = 1;
 /** Run after the work in progress (a completion being posted), at the same virtual time. */
 const NEXT_TURN_NS = 0;
 
-/** A failing status with DNR as the status table says (Base 2.1 §3.3.3.2.1). */
+/** A failing status with DNR as the status table says (Base 2.1 §4.2.3). */
 const fail = withTableDnr;
 
 /** The highest I/O queue id the host may create: what Number of Queues granted, else the max. */
@@ -65,9 +65,9 @@ function checkQueueShape(
   // CC.IOSQES/IOCQES still 0 (or not a size we have): the queue's entry size is not defined, so
   // an I/O queue of that kind cannot be created (Base 2.1 §3.1.4.5, Invalid Queue Size).
   if (entryShift !== supportedShift) return fail(Status.INVALID_QUEUE_SIZE);
-  // CAP.CQR = 1: queues must be physically contiguous; PC = 0 is an Invalid Field (§5.2.2).
+  // CAP.CQR = 1: queues must be physically contiguous; PC = 0 is an Invalid Field (§5.2.1, §5.2.2).
   if (pc !== PC_CONTIGUOUS && ctrl.options.cqr) return fail(Status.INVALID_FIELD);
-  // PRP1 — the contiguous queue's base or the PRP List pointer — has offset 0h (§5.2.2/§5.2.3).
+  // PRP1 — the contiguous queue's base or the PRP List pointer — has offset 0h (§5.2.1/§5.2.2).
   const prp1 = req.qword(PRP1);
   if (prp1 === 0 || prp1 % ctrl.regs.pageSize() !== 0) {
     ctrl.hostViolation(HOST_RULES.queueBase, `queue base 0x${prp1.toString(16)}`);
@@ -146,7 +146,7 @@ export function createIoSq(ctrl: NvmeController, req: Request): number {
   const iosqes = ctrl.regs.ioSqEntrySize();
   const shape = checkQueueShape(ctrl, req, qsize, pc, iosqes, SQE_SIZE_SHIFT);
   if (shape) return shape;
-  // QPRIO is used only under weighted round robin; otherwise it is ignored (§5.2.3, §3.4.4).
+  // QPRIO is used only under weighted round robin; otherwise it is ignored (§5.2.2, §3.4.4).
   const wrr = ctrl.regs.arbitration() === ArbitrationMechanism.WEIGHTED_ROUND_ROBIN;
   const priority = wrr ? qprio : 0;
   const base = req.qword(PRP1);

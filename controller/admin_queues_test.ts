@@ -1,6 +1,6 @@
 // Create/Delete I/O queues end to end through the test host: PRP-list queues with CAP.CQR = 0
-// (Base 2.1 §5.2.2/§5.2.3, PC = 0), their errors, QPRIO under round robin, and Delete I/O SQ
-// with commands in flight (§5.2.6).
+// (Base 2.1 §5.2.1/§5.2.2, PC = 0), their errors, QPRIO under round robin, and Delete I/O SQ
+// with commands in flight (§5.2.4).
 
 import { assert, assertEquals } from "@std/assert";
 import { CreateIoCq, CreateIoSq, DeleteIoSq } from "../spec/admin_commands.ts";
@@ -209,7 +209,7 @@ Deno.test("PRP-list queues with MPS 8 KiB (CC.MPS = 1)", () => {
   assertEquals(r.machine.findings.all().length, 0);
 });
 
-Deno.test("PRP-list queue creation errors (Base 2.1 §5.2.2/§5.2.3)", async (t) => {
+Deno.test("PRP-list queue creation errors (Base 2.1 §5.2.1/§5.2.2)", async (t) => {
   const r = rig({ cqr: false });
   const page = r.host.allocate(PAGE_4K, PAGE_4K);
   const cq = (cid: number, prp1: number, pc = 0) =>
@@ -343,7 +343,7 @@ function watch(
   return seen;
 }
 
-Deno.test("Delete I/O SQ with a command in flight: its CQE precedes the Delete's (§5.2.6)", () => {
+Deno.test("Delete I/O SQ with a command in flight: its CQE precedes the Delete's (§5.2.4)", () => {
   const r = rig({ commandLatencyNs: 50_000 });
   const io = createPair(r, 1, 8);
   const buf = r.host.allocate(PAGE_4K, PAGE_4K);

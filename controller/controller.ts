@@ -232,7 +232,7 @@ export class NvmeController extends ControllerLifecycle implements NvmeFunction 
   /**
    * Looks the opcode up in the admin or NVM table; unknown opcodes are Invalid Command Opcode.
    * An admin command whose PSDT is not PRP is an Invalid Field: on PCIe, PRPs shall be used for
-   * all admin commands (Base 2.1 §3.3.3.1, CDW0.PSDT).
+   * all admin commands (Base 2.1 §4.1.1, Figure 91 CDW0.PSDT).
    */
   protected execute(req: Request): number {
     const admin = req.sqid === 0;

@@ -68,7 +68,7 @@ export abstract class ControllerLifecycle extends QueueEngine {
   /** Controller state outside the engine that a controller-level reset returns to defaults. */
   protected abstract resetCommandState(): void;
 
-  /** EN set again before RDY cleared: the reset in progress completes first (Base 2.1 §3.5.2). */
+  /** EN set again before RDY cleared: the reset in progress completes first (Base 2.1 §3.5.1). */
   #finishPendingReset(): void {
     if (this.#resetTimer === null) return;
     if (this.regs.csts & CSTS_RDY) {
@@ -178,7 +178,7 @@ export abstract class ControllerLifecycle extends QueueEngine {
     if (this.#shutdownTimer !== null) this.port.cancel(this.#shutdownTimer);
     this.#shutdownTimer = this.port.schedule(delay, () => {
       this.#shutdownTimer = null;
-      // A normal shutdown makes cached data durable first (Base 2.1 §3.6.2).
+      // A normal shutdown makes cached data durable first (Base 2.1 §3.6.1).
       if (!abrupt) this.subsystem.flushAll();
       if (this.mutants["shutdown-never-completes"]) return; // mutant: SHST stays 01b
       this.regs.setCsts(CSTS_SHST_MASK, CSTS_SHST_COMPLETE);

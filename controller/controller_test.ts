@@ -79,7 +79,7 @@ Deno.test("controller: invalid enable settings set CFS and record a finding", ()
   assert(r.machine.findings.all().some((f) => f.id === "controller.enable_refused"));
 });
 
-Deno.test("controller: I/O queue creation statuses (Base 2.1 §5.2.2/§5.2.3/§5.2.5)", async (t) => {
+Deno.test("controller: I/O queue creation statuses (Base 2.1 §5.2.1/§5.2.2/§5.2.3)", async (t) => {
   const r = rig();
   const base = r.host.allocate(4096, 4096);
   const send = (sqe: Uint8Array) => {
@@ -245,7 +245,7 @@ Deno.test("controller: a CID reused while outstanding is Command ID Conflict and
 Deno.test("controller: a malformed PRP on an admin transfer gets DNR and a finding, as on I/O", () => {
   const r = rig();
   const buf = r.host.allocate(8192, 4096);
-  // PRP1 bits 1:0 set (Base 2.1 §4.3): PRP Offset Invalid, not retryable.
+  // PRP1 bits 1:0 set (Base 2.1 §4.3.1): PRP Offset Invalid, not retryable.
   r.admin.submit(Identify.encode({ opcode: AdminOpcode.IDENTIFY, cid: 1, prp1: buf + 2, cns: 1 }));
   const c = r.admin.wait();
   assertEquals([c.status, c.dnr], [Status.PRP_OFFSET_INVALID, 1]);

@@ -1,7 +1,7 @@
 /**
  * Moves a command's data between a controller buffer and host memory: PSDT selects the PRP walker
  * or the SGL walker (Base 2.1 §4.3.1, §4.3.2), then one DMA per segment. A refused DMA is a Data
- * Transfer Error (§3.3.3.2.1.2); an SGL command on a controller without SGL support is an Invalid
+ * Transfer Error (§4.2.3.1); an SGL command on a controller without SGL support is an Invalid
  * Field. The walkers and the segment list are allocated once per controller.
  *
  * @module

@@ -1,7 +1,8 @@
 /**
  * The doorbell half of the reference controller's queue engine: the queue tables, MMIO doorbell
- * writes and shadow doorbells with EventIdx (Base 2.1 §3.3.1.x doorbells, §5.1.25 Doorbell
- * Buffer Config), the INTx level, and the host-obligation findings a bad doorbell value earns.
+ * writes and shadow doorbells with EventIdx (doorbells: Base 2.1 §3.3.1.2, PCIe Transport 1.1
+ * §3.1.2; Doorbell Buffer Config: Base 2.1 §5.2.5), the INTx level, and the host-obligation
+ * findings a bad doorbell value earns.
  * {@linkcode QueueEngine} (queue_engine.ts) extends it with fetch, completion and queue
  * management; a valid doorbell value only schedules a pass there, it never runs one inside the
  * MMIO call.
@@ -173,7 +174,7 @@ export abstract class DoorbellEngine {
 
   /**
    * Reads the shadow slots a pass needs; when to read them is the controller's choice (Base 2.1
-   * §5.2.8 gives none). Polling policy: every I/O queue's, since the poll is how the controller
+   * §5.2.5 gives none). Polling policy: every I/O queue's, since the poll is how the controller
    * learns of new entries. Interrupt policy: the SQ tails and CQ heads whose MMIO doorbell was
    * written since the last pass — EventIdx (published as the value seen after every fetch and
    * before every post) makes the host ring once the controller has seen everything, so a queue

@@ -3,7 +3,7 @@
  * message per completion-queue vector, or the INTx level when MSI-X is off, plus interrupt
  * coalescing (Interrupt Coalescing feature: aggregation threshold THR + 1 entries or TIME × 100 µs
  * after the first held entry, whichever comes first) with per-vector opt-out through Interrupt
- * Vector Configuration (CD). Coalescing never applies to the admin CQ's vector 0 (§5.1.25.1.8).
+ * Vector Configuration (CD). Coalescing never applies to the admin CQ's vector 0 (§5.1.25.2.2).
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
- * The controller's Keep Alive Timer (Base 2.1 §3.9, Keep Alive; §5.1.25.1.15, Keep Alive Timer
- * feature; §5.1.16, Keep Alive command). Supported when the `kas` option (Identify KAS, in
+ * The controller's Keep Alive Timer (Base 2.1 §3.9, Keep Alive; §5.1.25.1.8, Keep Alive Timer
+ * feature; §5.1.14, Keep Alive command). Supported when the `kas` option (Identify KAS, in
  * 100 ms units) is not 0. The timer starts when Set Features sets a non-zero KATO and restarts
  * on every Keep Alive command (Traffic Based Keep Alive is not supported, so other commands do
  * not restart it). If it expires, the host failed to keep the association alive: the controller

@@ -2,7 +2,7 @@
  * The media of one namespace: sparse block storage with a volatile write cache.
  *
  * Two layers hold blocks keyed by LBA: the **durable** layer (what survives a power loss) and the
- * **volatile** layer (the write cache, Base 2.1 §5.1.25.1.6 Volatile Write Cache feature). A
+ * **volatile** layer (the write cache, Base 2.1 §5.1.25.1.4 Volatile Write Cache feature). A
  * block that neither layer holds reads as zeros, so a 1 TiB namespace costs only the blocks that
  * were written. Reads see the newest data: the volatile block when there is one, else the
  * durable one.

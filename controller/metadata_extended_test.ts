@@ -1,6 +1,7 @@
 // Extended LBAs (FLBAS bit 4 / Format NVM MSET = 1: metadata interleaved after each block's data)
-// end to end, MDTS with metadata (Base 2.1 §5.1.13.2.1: interleaved metadata counts, a separate
-// buffer does not), and Format NVM switching between formats with and without metadata.
+// end to end, MDTS with metadata (Base 2.1 §5.1.13.2.1, CTRATT.MEM = 0: interleaved metadata
+// counts, a separate buffer does not), and Format NVM switching between formats with and without
+// metadata.
 
 import { assertEquals } from "@std/assert";
 import { Flbas, IdentifyNamespace } from "../spec/identify_namespace.ts";

@@ -71,7 +71,7 @@ export const MUTANTS = [
   {
     id: "cq-phase-not-inverted",
     description: "the CQ phase tag is not inverted when the CQ tail wraps to slot 0",
-    section: "Base 2.1 §3.3.1 (Phase Tag)",
+    section: "Base 2.1 §4.2.4 (Phase Tag)",
     catches: ["admin-queue.wrap.", "io-queues.wrap.", "integrity.wrap."],
   },
   {
@@ -190,7 +190,7 @@ export const MUTANTS = [
   {
     id: "prp1-offset-ignored",
     description: "the data transfer starts at PRP1's page base, ignoring its offset",
-    section: "Base 2.1 §4.3",
+    section: "Base 2.1 §4.3.1",
     catches: ["data-pointer.prp1.", "identify.data.prp1-offset"],
   },
   {
@@ -215,7 +215,7 @@ export const MUTANTS = [
   {
     id: "doorbell-stride-ignored",
     description: "doorbells are decoded with a 4-byte stride whatever CAP.DSTRD says",
-    section: "Base 2.1 §3.1.4.1 (CAP.DSTRD), PCIe Transport 1.1 §3.1",
+    section: "Base 2.1 §3.1.4.1 (CAP.DSTRD), PCIe Transport 1.1 §3.1.2",
     catches: ["doorbell.stride.second-queue"],
     // Invisible at DSTRD 0; the case catches it at any DSTRD ≥ 1 (conformance/mutants_test.ts
     // checks 1 to 3). DSTRD 2 is where CQ 0's head doorbell lands on SQ 2's tail.
@@ -224,7 +224,7 @@ export const MUTANTS = [
   {
     id: "event-idx-never-updated",
     description: "with shadow doorbells the controller never writes EventIdx",
-    section: "Base 2.1 §5.2.8 (Doorbell Buffer Config)",
+    section: "Base 2.1 §5.2.5 (Doorbell Buffer Config)",
     // Only the SQ side shows it: the controller re-reads shadow CQ heads before every post, and
     // event-idx.maintained accepts a controller that picks up shadow-only tails by itself.
     catches: ["shadow-doorbell.event-idx.sq-need-event"],

@@ -273,8 +273,8 @@ export class Namespace {
 
   /**
    * Bytes per block in the data buffer: the LBA data size, plus MS for extended LBAs. MDTS
-   * counts these bytes (Base 2.1 §5.1.13.2.1 MDTS includes metadata interleaved with the data,
-   * not a separate metadata buffer; CTRATT.MEM is 0).
+   * counts these bytes, never a separate metadata buffer (Base 2.1 §5.1.13.2.1, Figure 312: MDTS
+   * and CTRATT.MEM = 0).
    */
   get transferBlockSize(): number {
     return this.#transferBlock;

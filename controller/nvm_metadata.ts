@@ -1,6 +1,6 @@
 /**
  * Metadata of NVM I/O commands for namespaces whose format has metadata (MS > 0; NVM Command Set
- * 1.1 §2.1.x "Metadata", Base 2.1 §1.5 "metadata"): Read, Write and Compare move NLB × MS bytes
+ * 1.1 ("Metadata"), Base 2.1 §1.5 "metadata"): Read, Write and Compare move NLB × MS bytes
  * of metadata besides the data, in one of two ways that FLBAS bit 4 selects (Format NVM MSET):
  *
  * - **Separate buffer** (MSET 0): the metadata is one contiguous host buffer at MPTR (SQE bytes
@@ -14,8 +14,10 @@
  *   for "transferring the data or metadata associated with a command" failing (Base 2.1, Generic
  *   Command Status 04h), and a Write or Compare then touches no media.
  * - **Extended LBA** (MSET 1): each block's MS bytes follow its data in the data buffer, which so
- *   holds NLB × (LBA data size + MS) bytes; MDTS counts all of them (Base 2.1 §5.1.13.2.1: MDTS
- *   includes metadata interleaved with the data; CTRATT.MEM is 0). MPTR is not used.
+ *   holds NLB × (LBA data size + MS) bytes; MDTS counts all of them (Base 2.1 §5.1.13.2.1,
+ *   Figure 312 MDTS: "If the MEM bit is cleared to '0' in the CTRATT field, then this field
+ *   includes the length of metadata, if metadata is interleaved with the user data"; this
+ *   controller reports CTRATT bit 16 (MEM) = 0). MPTR is not used.
  *
  * MDTS never counts a separate metadata buffer. No namespace has protection information (DPC = 0,
  * DPS = 0), so the metadata is opaque bytes and PRACT stays an Invalid Field (nvm_io.ts).

@@ -1,5 +1,5 @@
 /**
- * The controller's PRP walker (Base 2.1 §4.3, Physical Region Page Entry and List): turns a
+ * The controller's PRP walker (Base 2.1 §4.3.1, Physical Region Page Entry and List): turns a
  * command's PRP Entry 1/2 and transfer length into the host memory segments the controller must
  * DMA, or the status it must post. Also walks the PRP list of a physically non-contiguous queue
  * (CAP.CQR = 0, Create I/O SQ/CQ with CDW11.PC = 0).
@@ -181,14 +181,14 @@ export class SegmentList {
   }
 }
 
-/** Size of one PRP entry in bytes (a 64-bit pointer, Base 2.1 §4.3). */
+/** Size of one PRP entry in bytes (a 64-bit pointer, Base 2.1 §4.3.1). */
 export const PRP_ENTRY_SIZE = 8;
-/** PRP entries are dword aligned: offset bits 1:0 are 00b (Base 2.1 §4.3, PRP entry layout). */
+/** PRP entries are dword aligned: offset bits 1:0 are 00b (Base 2.1 §4.3.1, PRP entry layout). */
 const DWORD_SIZE = 4;
 /** List entries fetched per DMA read: one 4 KiB chunk. */
 const PRP_FETCH_ENTRIES = 512;
 const TWO_POW_32 = 2 ** 32;
-/** Byte offsets of PRP Entry 1 and 2 in the SQE (Base 2.1 §3.3.3.1). */
+/** Byte offsets of PRP Entry 1 and 2 in the SQE (Base 2.1 §4.1.1). */
 const SQE_PRP1_OFFSET = offsetOf(SubmissionQueueEntry, "prp1");
 const SQE_PRP2_OFFSET = offsetOf(SubmissionQueueEntry, "prp2");
 
@@ -196,7 +196,7 @@ const SQE_PRP2_OFFSET = offsetOf(SubmissionQueueEntry, "prp2");
 export interface PrpWalkerOptions {
   /**
    * Operate as if offset bits 1:0 of PRP1 and of the PRP List pointer were 00b instead of
-   * reporting PRP Offset Invalid (Base 2.1 §4.3 allows either; default false: report).
+   * reporting PRP Offset Invalid (Base 2.1 §4.3.1 allows either; default false: report).
    */
   readonly ignoreDwordBits?: boolean;
 }
@@ -248,7 +248,7 @@ export class PrpWalker {
     const rest = length - firstLen;
     if (rest === 0) return Status.SUCCESS;
     if (rest <= pageSize) {
-      // PRP2 is the second page itself (Base 2.1 §4.3: "offset of 0h").
+      // PRP2 is the second page itself (Base 2.1 §4.3.1: "offset of 0h").
       if (prp2 % pageSize !== 0) return fail(out, Status.PRP_OFFSET_INVALID);
       out.push(prp2, rest);
       return Status.SUCCESS;
@@ -313,7 +313,7 @@ export class PrpWalker {
         for (let j = 0; j < n; j++, i++) {
           const lo = view.getUint32(j * PRP_ENTRY_SIZE, true);
           const hi = view.getUint32(j * PRP_ENTRY_SIZE + 4, true);
-          // List entries and next-list pointers alike have offset 0h (Base 2.1 §4.3).
+          // List entries and next-list pointers alike have offset 0h (Base 2.1 §4.3.1).
           if ((lo & pageMask) !== 0) return fail(out, Status.PRP_OFFSET_INVALID);
           const entry = hi * TWO_POW_32 + lo;
           if (chained && i === toRead - 1) {

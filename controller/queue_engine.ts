@@ -374,7 +374,7 @@ export abstract class QueueEngine extends DoorbellEngine {
 
   /**
    * Deletes an SQ. Commands fetched from it and still in flight are completed at once with
-   * Command Aborted due to SQ Deletion (Base 2.1 §5.2.6), before the Delete itself completes.
+   * Command Aborted due to SQ Deletion (Base 2.1 §5.2.4), before the Delete itself completes.
    */
   deleteSq(id: number): void {
     const sq = this.sqs[id];

@@ -1,11 +1,11 @@
 /**
  * Submission and Completion Queue state on the controller side (Base 2.1 §3.3.1): ring indices,
  * the phase tag, and CQE posting with back-pressure — a CQE is never written into a slot the host
- * has not released, so a full CQ holds completions back instead of overwriting (§3.3.1.5).
+ * has not released, so a full CQ holds completions back instead of overwriting (§3.3.1.2.1).
  *
  * A queue is either physically contiguous (slot `i` at `base + i × entry size`) or, when CAP.CQR
  * is 0 and the host created it with CDW11.PC = 0, spread over the memory pages of a PRP list
- * (§5.2.2, §5.2.3): slot `i` is then in page `⌊i × entry size / page size⌋` of
+ * (§5.2.1, §5.2.2): slot `i` is then in page `⌊i × entry size / page size⌋` of
  * {@linkcode QueuePageList}. Entry sizes (64 and 16 bytes) divide every memory page size, so an
  * entry never straddles two pages.
  *
@@ -126,7 +126,7 @@ export class SubmissionQueue {
    * @param size Number of slots (QSIZE + 1).
    * @param cqid The completion queue it posts to.
    * @param priority Weighted round robin class (QPRIO: 0 urgent … 3 low); 0 when the host
-   *   created the queue under round robin (CC.AMS = 0), where QPRIO is ignored (§5.2.3).
+   *   created the queue under round robin (CC.AMS = 0), where QPRIO is ignored (§5.2.2).
    * @param pages The queue's memory pages when it is not physically contiguous (PC = 0).
    */
   constructor(
@@ -164,7 +164,7 @@ export class SubmissionQueue {
   }
 
   /**
-   * Delete I/O Submission Queue with commands in flight (Base 2.1 §5.2.6): stops fetching and
+   * Delete I/O Submission Queue with commands in flight (Base 2.1 §5.2.4): stops fetching and
    * calls `onDrained` once every command already fetched from this queue has completed (at once
    * when none is outstanding). The caller removes the queue and completes the Delete then.
    */
@@ -181,7 +181,7 @@ export class CompletionQueue {
   head = 0;
   /** Tail: next slot the controller writes. */
   tail = 0;
-  /** Phase tag written into new entries; inverts every time the tail wraps (§3.3.1.3). */
+  /** Phase tag written into new entries; inverts every time the tail wraps (§4.2.4). */
   phase = 1;
   /** SQs bound to this CQ (a CQ cannot be deleted while any remain). */
   readonly sqs: Set<number> = new Set();

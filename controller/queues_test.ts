@@ -57,7 +57,7 @@ function postAndRelease(cq: CompletionQueue, port: RecordingPort, status: number
   cq.head = cq.tail;
 }
 
-Deno.test("CQ phase tag inverts exactly when the tail wraps, for every size 2..64 (§3.3.1.3)", () => {
+Deno.test("CQ phase tag inverts exactly when the tail wraps, for every size 2..64 (§4.2.4)", () => {
   for (let size = 2; size <= 64; size++) {
     const port = new RecordingPort();
     const base = 0x10_0000;

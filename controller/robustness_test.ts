@@ -286,7 +286,7 @@ function makeRig(mutation: Mutation | undefined, enable: boolean): Rig {
 // After every step, through the HostPort, these must hold:
 //
 //  R0  No access throws; every sleep returns within the event budget.
-//  R1  CAP, VS and CRTO never change (read-only: Base 2.1 §3.1.4.1, §3.1.4.2, §3.1.4.22).
+//  R1  CAP, VS and CRTO never change (read-only: Base 2.1 §3.1.4.1, §3.1.4.2, §3.1.4.21).
 //  R2  CC reserved bits 3:1 and 31:25 read 0 (§3.1.4.5 figure; reserved fields read 0h).
 //  R3  CSTS.SHST is never 11b (reserved, §3.1.4.6).
 //  R4  CSTS.RDY = 1 ⇒ CC.EN = 1, or CC.EN was cleared less than CAP.TO ago: RDY follows EN to 0
@@ -609,22 +609,22 @@ Deno.test("robustness: arbitrary register writes keep the controller legal (R0�
 // drains both CQs, releasing entries, until every command completes or nothing more can happen.
 //
 // Excluded from the inputs (they are other properties, and here they would only make the host's
-// bookkeeping meaningless): deleting the host's own I/O queues (Base 2.1 §5.2.5/§5.2.6: queue
-// lifecycle), and Doorbell Buffer Config (§5.2.8: it moves doorbells into host memory while this
+// bookkeeping meaningless): deleting the host's own I/O queues (Base 2.1 §5.2.3/§5.2.4: queue
+// lifecycle), and Doorbell Buffer Config (§5.2.5: it moves doorbells into host memory while this
 // host rings MMIO doorbells).
 //
 // Then:
 //  C0  Nothing throws; the drain ends within the event budget.
 //  C1  Every SQE the controller fetched is one the host submitted, fetched once.
 //  C2  Every fetched command gets exactly one completion, with its CID, the SQID it was submitted
-//      on, and SQHD inside the queue (§3.3.3.2), unless CSTS.CFS is set at the end (then at most
+//      on, and SQHD inside the queue (§4.2.1), unless CSTS.CFS is set at the end (then at most
 //      one). No completion names a CID that was not submitted; none is duplicated.
 //  C3  Asynchronous Event Requests may stay outstanding (§5.1.2): at most AERL + 1 of them; when
 //      no event completed any, exactly min(#AER, AERL + 1) are outstanding and every other AER
 //      completed with Asynchronous Event Request Limit Exceeded. Every other command completes.
 //  C4  A command during which a DMA was refused (a data pointer to unmapped memory: a host bug the
 //      IOMMU catches) does not succeed: it completes with Data Transfer Error or a PRP/SGL status
-//      (§3.3.3.2.1.2; memory errors associated with a command are reported in its status).
+//      (§4.2.3.1; memory errors associated with a command are reported in its status).
 //  C5  The harness is intact: the SQ rings hold exactly what the host wrote (the controller only
 //      reads them), unmapped canary memory around the buffers is unchanged, every refused DMA was
 //      recorded as a dma.* platform finding, and there is no other finding (the host broke no

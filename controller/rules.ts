@@ -71,21 +71,21 @@ export const HOST_RULES = {
   /** A CID reused while a command with that CID is outstanding on the same SQ. */
   cidReused: rule(
     "command.cid_reused",
-    "Base 2.1 §3.3.3.1 (CID unique among outstanding commands of the SQ)",
+    "Base 2.1 §4.1.1 (Figure 91 CID: unique among outstanding commands of the SQ)",
     "a command identifier was reused while a command with it was outstanding on that SQ",
     "complete the new command with Command ID Conflict",
   ),
   /** A PRP or SGL data pointer that breaks the layout rules. */
   dataPointer: rule(
     "data_pointer.invalid",
-    "Base 2.1 §4.3 (PRP entries and lists) and §4.4 (SGL descriptors)",
+    "Base 2.1 §4.3.1 (PRP entries and lists) and §4.3.2 (SGL descriptors)",
     "a command's PRP or SGL data pointer broke the layout rules (offsets, descriptor types, lengths)",
     "complete the command with the matching status (PRP Offset Invalid, an SGL status)",
   ),
   /** A queue base address that is zero or not aligned to the memory page size. */
   queueBase: rule(
     "queue.base_alignment",
-    "Base 2.1 §5.2.2 / §5.2.3 (PRP Entry 1: a contiguous queue starts on a page boundary)",
+    "Base 2.1 §5.2.1 / §5.2.2 (PRP Entry 1: a contiguous queue starts on a page boundary)",
     "an I/O queue was created at an address that is zero or not memory-page aligned",
     "fail the create with PRP Offset Invalid",
   ),
@@ -99,7 +99,7 @@ export const HOST_RULES = {
   /** EN set again before CSTS.RDY returned to 0. */
   reenableBeforeReadyClear: rule(
     "cc.reenable_before_rdy_clear",
-    "Base 2.1 §3.5.2 (the host waits for CSTS.RDY = 0 before setting CC.EN = 1)",
+    "Base 2.1 §3.5.1 (the host waits for CSTS.RDY = 0 before setting CC.EN = 1)",
     "CC.EN was set while CSTS.RDY was still 1 from the previous enable",
     "finish the reset, then enable",
   ),

@@ -136,7 +136,7 @@ Deno.test("serial processing: a doorbell rung while the worker is busy waits for
   // Parallel: the late read is fetched DOORBELL_NS after its doorbell, before any completion.
   assertEquals(sqHeadsWithLateArrival(false), Array(N + 1).fill(N + 1));
   // Serial: the worker looks at the SQ again only after the N commands it holds (Base 2.1
-  // §3.3.3.2: SQHD is the SQ head as of the completion).
+  // §4.2.1: SQHD is the SQ head as of the completion).
   assertEquals(sqHeadsWithLateArrival(true), [...Array(N).fill(N), N + 1]);
 });
 

@@ -110,7 +110,7 @@ export function sglWalkerOptionsFromSgls(
   };
 }
 
-/** Byte offset of SGL Entry 1 in the SQE (Base 2.1 §3.3.3.1). */
+/** Byte offset of SGL Entry 1 in the SQE (Base 2.1 §4.1.1). */
 const SQE_SGL1_OFFSET = offsetOf(SubmissionQueueEntrySgl, "sgl_addr");
 const DESC_ADDR = offsetOf(SglDescriptor, "addr");
 const DESC_LEN = offsetOf(SglDescriptor, "len");

@@ -1,5 +1,5 @@
 /**
- * Shadow doorbells and EventIdx (Doorbell Buffer Config, Base 2.1 §5.2.8). After the host gives
+ * Shadow doorbells and EventIdx (Doorbell Buffer Config, Base 2.1 §5.2.5). After the host gives
  * the controller a Shadow Doorbell buffer and an EventIdx buffer (one memory page each, laid out
  * like the doorbell registers: queue y's SQ slot at `(2y) × (4 << DSTRD)`, its CQ slot at
  * `(2y + 1) × (4 << DSTRD)`), the host writes new SQ tails / CQ heads to the shadow buffer and rings

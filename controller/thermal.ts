@@ -1,6 +1,6 @@
 /**
  * Temperature of the reference controller and the Temperature Threshold feature (Base 2.1
- * §5.1.25.1.4): one sensor (the Composite Temperature, a constant 50 °C), with an over- and an
+ * §5.1.25.1.3): one sensor (the Composite Temperature, a constant 50 °C), with an over- and an
  * under-temperature threshold kept apart (THSEL). A temperature at or above the over threshold,
  * or at or below the under threshold, sets SMART Critical Warning bit 1 (Base 2.1 §5.1.12.1.3)
  * for as long as it lasts; going beyond a threshold is the moment a SMART / Health
@@ -30,7 +30,7 @@ const COMPOSITE_TEMPERATURE_C = 50;
 export const COMPOSITE_TEMPERATURE_K: number = KELVIN_OFFSET + COMPOSITE_TEMPERATURE_C;
 /** Default over-temperature threshold: 0x157 K = 70 °C (QEMU's NVME_TEMPERATURE_WARNING). */
 export const DEFAULT_OVER_THRESHOLD_K = 0x157;
-/** Default under-temperature threshold: 0 K (Base 2.1 §5.1.25.1.4: no under-temperature alarm). */
+/** Default under-temperature threshold: 0 K (Base 2.1 §5.1.25.1.3: no under-temperature alarm). */
 export const DEFAULT_UNDER_THRESHOLD_K = 0;
 
 /** THSEL (CDW11 bits 21:20): which threshold of the sensor. 10b and 11b are reserved. */
@@ -51,7 +51,7 @@ export const SensorSelect = {
 
 const DEFAULTS: readonly number[] = [DEFAULT_OVER_THRESHOLD_K, DEFAULT_UNDER_THRESHOLD_K];
 
-/** The decoded Temperature Threshold CDW11 (Base 2.1 §5.1.25.1.4). */
+/** The decoded Temperature Threshold CDW11 (Base 2.1 §5.1.25.1.3). */
 export interface ThresholdSelector {
   /** TMPTH: the threshold in kelvins (bits 15:0). */
   readonly tmpth: number;

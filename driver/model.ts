@@ -60,7 +60,7 @@ export interface DataSegment {
 /**
  * A command as a block layer hands it to a driver. The driver fills in the command identifier,
  * the data pointer (PRP or SGL, from `data`) and PSDT; everything else is taken as given. The
- * transfer direction follows from the opcode (Base 2.1 §5.1 / NVM CS 1.1 §3: bits 1:0 of the
+ * transfer direction follows from the opcode (Base 2.1 §5 / NVM CS 1.1 §3: bits 1:0 of the
  * opcode, 01b host to controller, 10b controller to host).
  */
 export interface DriverCommand {
@@ -243,7 +243,7 @@ export class DriverError extends Error {
 }
 
 /** Host-side status for commands the driver ends itself: Command Aborted By Host (SCT 3h Path
- * Related Status, SC 71h; Base 2.1 §3.3.3.2.1.5), as Linux completes the commands it cancels. */
+ * Related Status, SC 71h; Base 2.1 §4.2.3.4), as Linux completes the commands it cancels. */
 export const HOST_ABORTED_STATUS: number = Status.ABORTED_BY_HOST;
 /** Host-side status for a command whose data the driver could not map: Internal Error (SCT 0h,
  * SC 06h). The command never reached the device. */

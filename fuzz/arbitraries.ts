@@ -24,7 +24,7 @@ import type { EventIdxPolicy } from "../controller/options.ts";
 
 /** The 4 KiB page PRP offsets are taken within (CC.MPS = 0). */
 const PAGE = 4096;
-/** PRP and buffer offsets are dword aligned (Base 2.1 §4.3). */
+/** PRP and buffer offsets are dword aligned (Base 2.1 §4.3.1). */
 const DWORD = 4;
 /** Largest queue size a CAP.MQES of `max` allows is `max + 1`; small sizes get extra weight. */
 const SMALL_MQES = 7;

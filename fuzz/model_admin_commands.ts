@@ -1,8 +1,8 @@
 /**
  * The admin commands of the model-based test (`model_commands.ts`): Create I/O CQ + SQ, Create
  * I/O SQ with a bad identifier, Delete I/O SQ + CQ, Get Features Number of Queues and Identify
- * Controller — each predicting the controller's answer from the model (Base 2.1 §5.2.2, §5.2.3,
- * §5.2.5, §5.2.6, §5.1.25.1.7, §5.1.13.2.1).
+ * Controller — each predicting the controller's answer from the model (Base 2.1 §5.2.1, §5.2.2,
+ * §5.2.3, §5.2.4, §5.1.25.2.1, §5.1.13.2.1).
  *
  * @example
  * ```ts
@@ -77,7 +77,7 @@ export class CreateQueueCmd implements ModelCommand {
       noFindings(r, what);
       return;
     }
-    // Queue bases are memory-page aligned (Base 2.1 §5.2.3, PRP Entry 1): the SQ gets its own.
+    // Queue bases are memory-page aligned (Base 2.1 §5.2.2, PRP Entry 1): the SQ gets its own.
     const sqAddr = r.sim.host.allocate(Math.max(PAGE, this.entries * SQE_SIZE), PAGE);
     const sq = completedOk(r, what, {
       admin: true,
@@ -98,7 +98,7 @@ export class CreateQueueCmd implements ModelCommand {
 
 /**
  * Create I/O SQ alone with an identifier that cannot be created (0, in use by the driver, beyond
- * the grant), bound to the driver's first CQ: Invalid Queue Identifier (Base 2.1 §5.2.3).
+ * the grant), bound to the driver's first CQ: Invalid Queue Identifier (Base 2.1 §5.2.2).
  */
 export class CreateSqBadIdCmd implements ModelCommand {
   constructor(readonly pick: number) {}
@@ -169,7 +169,7 @@ export class DeleteQueueCmd implements ModelCommand {
   }
 }
 
-/** Get Features Number of Queues: the grant never changes (Base 2.1 §5.1.25.1.7). */
+/** Get Features Number of Queues: the grant never changes (Base 2.1 §5.1.25.2.1). */
 export class GetQueuesCmd implements ModelCommand {
   check(): boolean {
     return true;

@@ -9,8 +9,8 @@
  * - Create I/O Completion/Submission Queue and Delete I/O Submission/Completion Queue with queue
  *   identifiers in use by the driver, free, beyond the number granted, or 0, and sizes up to
  *   CAP.MQES + 2 — the model predicts success or the exact status (Invalid Queue Identifier,
- *   Invalid Queue Size; Base 2.1 §5.2.2, §5.2.3, §5.2.5, §5.2.6);
- * - Get Features Number of Queues (the grant never changes; §5.1.25.1.7) and Identify Controller
+ *   Invalid Queue Size; Base 2.1 §5.2.1, §5.2.2, §5.2.3, §5.2.4);
+ * - Get Features Number of Queues (the grant never changes; §5.1.25.2.1) and Identify Controller
  *   (serial and model number as found at bring-up; §5.1.13.2.1).
  *
  * After every command the controller must have recorded no host-obligation finding. A
@@ -233,7 +233,7 @@ export function modelCommandsProperty(): FuzzProperty {
     description: "random admin and I/O command sequences through the driver (seeded preemption) " +
       "match a model: read data, queue create/delete statuses, Number of Queues, Identify; no " +
       "host-obligation finding",
-    section: "Base 2.1 §5.2.2–§5.2.6, §5.1.25.1.7, §5.1.13; NVM CS 1.1 §3.3",
+    section: "Base 2.1 §5.2.1–§5.2.4, §5.1.25.2.1, §5.1.13; NVM CS 1.1 §3.3",
     usesDriver: true,
     defaultRuns: 1000,
     property: (ctx) =>

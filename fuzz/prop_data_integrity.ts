@@ -4,7 +4,7 @@
  * through the driver model over a small LBA range so that they overlap — every read returns what
  * the shadow model (`shadow_media.ts`) allows: the last completed write, or after a power loss the
  * durable version or one written since. Durable data is never lost or changed (Base 2.1
- * §5.1.25.1.6, §7.2 Flush, §3.6 shutdown; NVM CS 1.1 §3.3.3, §3.3.6, §3.3.8).
+ * §5.1.25.1.4, §7.2 Flush, §3.6 shutdown; NVM CS 1.1 §3.3.3, §3.3.6, §3.3.8).
  *
  * After a power loss the host "reboots": a new driver instance from the same factory brings the
  * controller up again (host memory survives, as on the machine).
@@ -202,7 +202,7 @@ export function runIntegrityCase(ctx: PropertyContext, ops: readonly IntegrityOp
         break;
       case "shutdown":
         model.shutdown();
-        media.flush(); // shutdown processing complete: cached data is durable (Base 2.1 §3.6.2)
+        media.flush(); // shutdown processing complete: cached data is durable (Base 2.1 §3.6.1)
         model.bringUp();
         break;
       case "power-loss":
@@ -228,7 +228,7 @@ export function dataIntegrityProperty(): FuzzProperty {
     description: "writes (FUA or not), reads, flushes, write zeroes, deallocates, resets, " +
       "shutdowns and power losses over overlapping LBAs: every read returns what a volatile-cache " +
       "shadow model allows; durable data is never lost or changed",
-    section: "Base 2.1 §5.1.25.1.6, §7.2, §3.6; NVM CS 1.1 §3.3.3, §3.3.6, §3.3.8",
+    section: "Base 2.1 §5.1.25.1.4, §7.2, §3.6; NVM CS 1.1 §3.3.3, §3.3.6, §3.3.8",
     usesDriver: true,
     defaultRuns: 1000,
     property: (ctx) =>

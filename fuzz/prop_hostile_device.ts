@@ -13,7 +13,7 @@
  * - afterwards, a controller reset brings it back, unless the driver declared the controller dead
  *   (a DriverError), and a new write reads back.
  *
- * (Base 2.1 §3.3.3.2 status field and DNR, §4.2.1 CID, §9 error recovery and CFS, §3.7.2
+ * (Base 2.1 §4.2.3 status field and DNR, §4.2.1 CID, §9 error recovery and CFS, §3.7.2
  * controller reset.)
  *
  * Command timeouts: a dropped doorbell or an unknown CID loses a completion, and only a driver
@@ -280,7 +280,7 @@ export function hostileDeviceProperty(): FuzzProperty {
     description: "against unknown-CID completions, error statuses, delayed and dropped " +
       "doorbells and CFS, the driver throws only DriverError, ends every command exactly once " +
       "in bounded virtual time, never reports wrong data as read, and recovers after a reset",
-    section: "Base 2.1 §3.3.3.2, §4.2.1, §9, §3.7.2",
+    section: "Base 2.1 §4.2.3, §4.2.1, §9, §3.7.2",
     usesDriver: true,
     defaultRuns: 200,
     property: (ctx) => fc.property(hostileCase, (c) => runHostileCase(ctx, c)),

@@ -1,5 +1,5 @@
 /**
- * Property `need-event`: the EventIdx rule (Base 2.1 §5.2.8, Doorbell Buffer Config) in both of
+ * Property `need-event`: the EventIdx rule (Base 2.1 §5.2.5, Doorbell Buffer Config) in both of
  * its forms — Linux's `nvme_dbbuf_need_event` and SPDK's `nvme_pcie_qpair_need_event` — against a
  * brute-force oracle that walks the doorbell value from `old` to `new` one step at a time over the
  * 16-bit wrap and asks whether it passed `eventIdx`:
@@ -93,7 +93,7 @@ export function needEventProperty(
     name: "need-event",
     description: "needEventLinux rings iff eventIdx ∈ [old, new), needEventSpdk iff eventIdx ∈ " +
       "[old, new], modulo 2^16 (brute-force oracle); they differ exactly when eventIdx == new",
-    section: "Base 2.1 §5.2.8",
+    section: "Base 2.1 §5.2.5",
     usesDriver: false,
     defaultRuns: 20000,
     commandUnit: "checks",

@@ -5,7 +5,7 @@
  * descheduled. Whatever the interleaving, with MMIO or shadow doorbells (either EventIdx policy),
  * any queue depth, batching and buffer shape: the workload finishes within its virtual-time
  * budget, every command succeeds, every read returns what was written, and the controller records
- * no host-obligation finding. This is where EventIdx lost wake-ups show up (Base 2.1 §5.2.8;
+ * no host-obligation finding. This is where EventIdx lost wake-ups show up (Base 2.1 §5.2.5;
  * §3.3.1 queues).
  *
  * Speed unit: commands — the workload's commands that completed (`completed` of its result).
@@ -133,7 +133,7 @@ export function preemptionProperty(): FuzzProperty {
     description: "a verifying workload under seeded preemption at every host access (MMIO or " +
       "shadow doorbells, both EventIdx policies) completes in bounded virtual time with no " +
       "error, no wrong data and no host-obligation finding",
-    section: "Base 2.1 §5.2.8, §3.3.1",
+    section: "Base 2.1 §5.2.5, §3.3.1",
     usesDriver: true,
     defaultRuns: 1000,
     property: (ctx) => fc.property(preemptionCase, (c) => runPreemptionCase(ctx, c)),

@@ -9,7 +9,7 @@
  *   ("bad-buffer") only a buffer PRPs cannot describe when SGLs are not allowed;
  * - PSDT says which it built;
  * - walking what it built — with the controller's walker and with the oracle — yields exactly the
- *   buffer's memory, in order (Base 2.1 §4.3, §4.4).
+ *   buffer's memory, in order (Base 2.1 §4.3.1, §4.3.2).
  *
  * The builder is a parameter so the mutant tests can hand in seeded-bug variants.
  *
@@ -237,7 +237,7 @@ export function prpBuilderProperty(factory: BuilderFactory = linuxBuilder): Fuzz
     description: "the driver's PRP/SGL builder, the controller's walkers and an independent " +
       "oracle agree on every buffer (offsets, segments, gaps, lists chained at page ends); " +
       "PRPs only where they can describe the buffer",
-    section: "Base 2.1 §4.3, §4.4",
+    section: "Base 2.1 §4.3.1, §4.3.2",
     usesDriver: false,
     defaultRuns: 2000,
     commandUnit: "checks",

@@ -1,5 +1,5 @@
 /**
- * A small, obviously-correct oracle for data pointers (Base 2.1 §4.3 PRP, §4.4 SGL), written a
+ * A small, obviously-correct oracle for data pointers (Base 2.1 §4.3.1 PRP, §4.3.2 SGL), written a
  * third time — independently of the driver's builder (`driver/linux/data_mapping.ts`) and the
  * controller's walkers (`controller/prp_walker.ts`, `sgl_walker.ts`) — so a property can compare
  * all three. It favours plainness over speed: one list entry at a time, no batching, no fast
@@ -47,9 +47,9 @@ export type OracleResult =
   | { readonly status: "prp-offset-invalid"; readonly reason: string }
   | { readonly status: "unsupported"; readonly reason: string };
 
-/** PRP entries are 8 bytes (Base 2.1 §4.3). */
+/** PRP entries are 8 bytes (Base 2.1 §4.3.1). */
 const PRP_ENTRY = 8;
-/** PRP entries are dword aligned: bits 1:0 of the offset are 00b (Base 2.1 §4.3). */
+/** PRP entries are dword aligned: bits 1:0 of the offset are 00b (Base 2.1 §4.3.1). */
 const DWORD = 4;
 /** Byte offset of the SGL identifier (type and sub type) in a descriptor. */
 const SGL_ID_BYTE = 15;

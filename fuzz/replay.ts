@@ -8,7 +8,7 @@
  * ```ts
  * import { parseReplay, replayRecord } from "./replay.ts";
  * const record = replayRecord({
- *   property: "need-event", section: "Base 2.1 §5.2.8", status: "fail", seed: 7, runs: 3,
+ *   property: "need-event", section: "Base 2.1 §5.2.5", status: "fail", seed: 7, runs: 3,
  *   shrinks: 2, interrupted: false, path: "2:0", replayPath: null, counterexample: "[[0,0,1]]",
  *   steps: ["need_event(eventIdx=0, new=0, old=1)"], error: "PropertyViolation: …", durationMs: 1,
  * }, { driver: "linux" });

@@ -7,12 +7,12 @@
  * ```ts
  * import { formatResult } from "./report_text.ts";
  * const line = formatResult({
- *   property: "need-event", section: "Base 2.1 §5.2.8", status: "pass", seed: 1, runs: 10,
+ *   property: "need-event", section: "Base 2.1 §5.2.5", status: "pass", seed: 1, runs: 10,
  *   shrinks: 0, interrupted: false, path: null, replayPath: null, counterexample: null,
  *   steps: [], error: "", durationMs: 2, executions: 10, commands: 20, commandUnit: "checks",
  *   executionsPerSecond: 5000, commandsPerSecond: 10000,
  * });
- * if (line !== "PASS need-event  10 runs  5,000 runs/s  10,000 checks/s  Base 2.1 §5.2.8  (0.0 s)") {
+ * if (line !== "PASS need-event  10 runs  5,000 runs/s  10,000 checks/s  Base 2.1 §5.2.5  (0.0 s)") {
  *   throw new Error(line);
  * }
  * ```

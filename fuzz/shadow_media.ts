@@ -7,8 +7,8 @@
  *   the set of versions it may return;
  * - the last version known durable, and the versions written since the last Flush (volatile).
  *
- * Rules (Base 2.1 §5.1.25.1.6 Volatile Write Cache, §7.2 Flush, NVM CS 1.1 §3.3.6 FUA, §3.6 normal
- * shutdown): a completed write is what reads return; FUA makes it durable at once; Flush and a
+ * Rules (Base 2.1 §5.1.25.1.4 Volatile Write Cache, §7.2 Flush, §3.6 normal shutdown; NVM CS 1.1
+ * §3.3.6 FUA): a completed write is what reads return; FUA makes it durable at once; Flush and a
  * completed normal shutdown make everything durable; a controller reset changes no data; a power
  * loss may lose anything not durable — each block then holds its durable version or any version
  * written to it since, and the first read tells which (it is durable from then on). Deallocate is

@@ -1,5 +1,5 @@
 // Little-endian integer access on byte arrays, shared by the codecs and by hot paths. NVMe
-// structures are little-endian (Base 2.1 §1.5.4); these helpers never allocate.
+// structures are little-endian (Base 2.1 §1.4.3); these helpers never allocate.
 
 const TWO_32 = 0x1_0000_0000;
 

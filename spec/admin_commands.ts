@@ -35,10 +35,10 @@ import type {
   SetFeaturesValue,
 } from "./value_types.ts";
 
-/** Create I/O Completion Queue (opcode 05h, Base 2.1 §5.2.2). QSIZE is 0's based. */
+/** Create I/O Completion Queue (opcode 05h, Base 2.1 §5.2.1). QSIZE is 0's based. */
 export const CreateIoCq: Layout<CreateIoCqValue> = commandStruct(
   "CreateIoCq",
-  "Base 2.1 §5.2.2",
+  "Base 2.1 §5.2.1",
   [
     dwBits("qid", 40, 0, 15),
     dwBits("qsize", 40, 16, 31),
@@ -48,10 +48,10 @@ export const CreateIoCq: Layout<CreateIoCqValue> = commandStruct(
   ] as const,
 );
 
-/** Create I/O Submission Queue (opcode 01h, Base 2.1 §5.2.3). QSIZE is 0's based. */
+/** Create I/O Submission Queue (opcode 01h, Base 2.1 §5.2.2). QSIZE is 0's based. */
 export const CreateIoSq: Layout<CreateIoSqValue> = commandStruct(
   "CreateIoSq",
-  "Base 2.1 §5.2.3",
+  "Base 2.1 §5.2.2",
   [
     dwBits("qid", 40, 0, 15),
     dwBits("qsize", 40, 16, 31),
@@ -62,19 +62,19 @@ export const CreateIoSq: Layout<CreateIoSqValue> = commandStruct(
   ] as const,
 );
 
-/** Delete I/O Submission Queue (opcode 00h, Base 2.1 §5.2.6). */
+/** Delete I/O Submission Queue (opcode 00h, Base 2.1 §5.2.4). */
 export const DeleteIoSq: Layout<DeleteIoSqValue> = commandStruct(
   "DeleteIoSq",
-  "Base 2.1 §5.2.6",
+  "Base 2.1 §5.2.4",
   [
     dwBits("qid", 40, 0, 15),
   ] as const,
 );
 
-/** Delete I/O Completion Queue (opcode 04h, Base 2.1 §5.2.5). */
+/** Delete I/O Completion Queue (opcode 04h, Base 2.1 §5.2.3). */
 export const DeleteIoCq: Layout<DeleteIoCqValue> = commandStruct(
   "DeleteIoCq",
-  "Base 2.1 §5.2.5",
+  "Base 2.1 §5.2.3",
   [
     dwBits("qid", 40, 0, 15),
   ] as const,
@@ -178,20 +178,20 @@ export const NamespaceAttachment: Layout<NamespaceAttachmentValue> = commandStru
   ] as const,
 );
 
-/** Keep Alive (opcode 18h, Base 2.1 §5.1.16): no command-specific fields. */
+/** Keep Alive (opcode 18h, Base 2.1 §5.1.14): no command-specific fields. */
 export const KeepAlive: Layout<KeepAliveValue> = commandStruct(
   "KeepAlive",
-  "Base 2.1 §5.1.16",
+  "Base 2.1 §5.1.14",
   [] as const,
 );
 
 /**
- * Doorbell Buffer Config (opcode 7Ch, Base 2.1 §5.2.8): PRP1 is the Shadow Doorbell buffer and
+ * Doorbell Buffer Config (opcode 7Ch, Base 2.1 §5.2.5): PRP1 is the Shadow Doorbell buffer and
  * PRP2 the EventIdx buffer, each one memory page, page aligned.
  */
 export const DoorbellBufferConfig: Layout<DoorbellBufferConfigValue> = commandStruct(
   "DoorbellBufferConfig",
-  "Base 2.1 §5.2.8",
+  "Base 2.1 §5.2.5",
   [] as const,
 );
 

@@ -3,7 +3,7 @@
  * 12 bits are the request tag, the high 4 bits a generation that changes every time the tag is
  * reused, so a late or duplicated completion for an old use of the tag is recognised as stale.
  * The spec only requires a CID to be unique among outstanding commands of one SQ (Base 2.1
- * §3.3.3.1, CDW0.CID); the generation is a host-side defence.
+ * §4.1.1, CDW0.CID); the generation is a host-side defence.
  *
  * @example
  * ```ts

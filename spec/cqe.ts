@@ -1,6 +1,6 @@
 /**
- * The 16-byte Completion Queue Entry (Base 2.1 §3.3.3.2, Common Completion Queue Entry) and its
- * Status Field (§3.3.3.2.1): phase tag, status code, status code type, CRD, More, DNR.
+ * The 16-byte Completion Queue Entry (Base 2.1 §4.2.1, Admin Command and I/O Command Common CQE)
+ * and its Status Field (§4.2.3): phase tag, status code, status code type, CRD, More, DNR.
  *
  * @example Pack and unpack a status
  * ```ts
@@ -41,7 +41,7 @@ export const CompletionQueueEntry: Layout<CompletionQueueEntryValue> = defineStr
     bits("m", 14, 2, 14, 14),
     bits("dnr", 14, 2, 15, 15),
   ] as const,
-  { section: "Base 2.1 §3.3.3.2 (Common Completion Queue Entry)", libnvme: null },
+  { section: "Base 2.1 §4.2.1 (Common Completion Queue Entry)", libnvme: null },
 );
 
 /** The parts of a Status Field. */
@@ -86,7 +86,7 @@ export function statusValue(field: number): number {
   return (field >>> 1) & 0x7fff;
 }
 
-/** Status Code Type values (Base 2.1 §3.3.3.2.1). */
+/** Status Code Type values (Base 2.1 §4.2.3). */
 export const StatusCodeType = {
   /** Generic Command Status. */
   GENERIC: 0,

@@ -1,6 +1,6 @@
 /**
- * Doorbell register arithmetic (PCIe Transport 1.1 §3.1, "Submission Queue y Tail Doorbell" / "Completion Queue y Head Doorbell") and the
- * EventIdx `need_event` rule used with shadow doorbells (Base 2.1 §5.2.8, Doorbell Buffer Config).
+ * Doorbell register arithmetic (PCIe Transport 1.1 §3.1.2, "Submission Queue y Tail Doorbell" / "Completion Queue y Head Doorbell") and the
+ * EventIdx `need_event` rule used with shadow doorbells (Base 2.1 §5.2.5, Doorbell Buffer Config).
  *
  * @example Doorbell offsets with a stride
  * ```ts

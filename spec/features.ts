@@ -1,7 +1,7 @@
 /**
- * Feature identifiers and their dword layouts (Base 2.1 §5.1.25.1, Feature Specific Information).
- * Each layout describes Set Features CDW11 and the Get Features completion DW0 unless noted, so
- * `decodeValue(layout, dw0)` reads a feature back.
+ * Feature identifiers and their dword layouts (Base 2.1 §5.1.11 Figure 194; §5.1.25.1 common,
+ * §5.1.25.2 PCIe features). Each layout describes Set Features CDW11 and the Get Features
+ * completion DW0 unless noted, so `decodeValue(layout, dw0)` reads a feature back.
  *
  * @example Number of Queues: ask for 8 SQs and 8 CQs (0's based)
  * ```ts
@@ -39,7 +39,7 @@ import type {
 // Bits `lo..hi` of a feature dword; generic so the field name stays a literal type.
 const dw = <const N extends string>(name: N, lo: number, hi: number) => bits(name, 0, 4, lo, hi);
 
-/** Feature identifiers (Base 2.1 §5.1.25.1). */
+/** Feature identifiers (Base 2.1 §5.1.11 Figure 194; §5.1.25.1 common, §5.1.25.2 PCIe). */
 export const FeatureId = {
   /** Arbitration. */
   ARBITRATION: 0x01,
@@ -116,7 +116,7 @@ export const TemperatureThreshold: Layout<FeatTemperatureThresholdValue> = defin
     dw("tmpsel", 16, 19),
     dw("thsel", 20, 21),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.4 (Temperature Threshold)" },
+  { section: "Base 2.1 §5.1.25.1.3 (Temperature Threshold)" },
 );
 
 /** Error Recovery (FID 05h): time limited error recovery (100 ms units), DULBE. */
@@ -127,7 +127,7 @@ export const ErrorRecovery: Layout<FeatErrorRecoveryValue> = defineStruct(
     dw("tler", 0, 15),
     dw("dulbe", 16, 16),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.5 (Error Recovery)" },
+  { section: "NVM CS 1.1 (Error Recovery feature)" },
 );
 
 /** Volatile Write Cache (FID 06h): WCE enables the cache. */
@@ -137,7 +137,7 @@ export const VolatileWriteCache: Layout<FeatVolatileWriteCacheValue> = defineStr
   [
     dw("wce", 0, 0),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.6 (Volatile Write Cache)" },
+  { section: "Base 2.1 §5.1.25.1.4 (Volatile Write Cache)" },
 );
 
 /**
@@ -151,7 +151,7 @@ export const NumberOfQueues: Layout<FeatNumberOfQueuesValue> = defineStruct(
     dw("nsqr", 0, 15),
     dw("ncqr", 16, 31),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.7 (Number of Queues)" },
+  { section: "Base 2.1 §5.1.25.2.1 (Number of Queues)" },
 );
 
 /** Interrupt Coalescing (FID 08h): THR is 0's based, TIME is in 100 µs units. */
@@ -162,7 +162,7 @@ export const InterruptCoalescing: Layout<FeatInterruptCoalescingValue> = defineS
     dw("thr", 0, 7),
     dw("time", 8, 15),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.8 (Interrupt Coalescing)" },
+  { section: "Base 2.1 §5.1.25.2.2 (Interrupt Coalescing)" },
 );
 
 /** Interrupt Vector Configuration (FID 09h): CD disables coalescing for vector IV. */
@@ -173,7 +173,7 @@ export const InterruptVectorConfig: Layout<FeatInterruptVectorConfigValue> = def
     dw("iv", 0, 15),
     dw("cd", 16, 16),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.9 (Interrupt Vector Configuration)" },
+  { section: "Base 2.1 §5.1.25.2.3 (Interrupt Vector Configuration)" },
 );
 
 /** Write Atomicity Normal (FID 0Ah). */
@@ -183,7 +183,7 @@ export const WriteAtomicity: Layout<FeatWriteAtomicityValue> = defineStruct(
   [
     dw("dn", 0, 0),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.10 (Write Atomicity Normal)" },
+  { section: "NVM CS 1.1 (Write Atomicity Normal feature)" },
 );
 
 /** Asynchronous Event Configuration (FID 0Bh): which events generate an AER completion. */
@@ -202,7 +202,7 @@ export const AsyncEventConfig: Layout<FeatAsyncEventConfigValue> = defineStruct(
     dw("nnsshdn", 15, 15),
     dw("dlpcn", 31, 31),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.11 (Asynchronous Event Configuration)" },
+  { section: "Base 2.1 §5.1.25.1.5 (Asynchronous Event Configuration)" },
 );
 
 /** Autonomous Power State Transition (FID 0Ch): CDW11.APSTE; the table is in the data buffer. */
@@ -212,7 +212,7 @@ export const AutonomousPowerState: Layout<FeatAutonomousPowerStateValue> = defin
   [
     dw("apste", 0, 0),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.12 (Autonomous Power State Transition)" },
+  { section: "Base 2.1 §5.1.25.1.6 (Autonomous Power State Transition)" },
 );
 
 /** Host Memory Buffer (FID 0Dh) CDW11: EHM enables, MR says memory was returned. */
@@ -223,7 +223,7 @@ export const HostMemoryBuffer: Layout<FeatHostMemoryBufferValue> = defineStruct(
     dw("ehm", 0, 0),
     dw("mr", 1, 1),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.13 (Host Memory Buffer)" },
+  { section: "Base 2.1 §5.1.25.2.4 (Host Memory Buffer)" },
 );
 
 /** Host Memory Buffer Attributes returned by Get Features FID 0Dh (4096 bytes). */
@@ -238,7 +238,7 @@ export const HostMemoryBufferAttributes: Layout<HostMemoryBufferAttributesValue>
     rsvd(16, 4080),
   ] as const,
   {
-    section: "Base 2.1 §5.1.25.1.13 (Host Memory Buffer Attributes)",
+    section: "Base 2.1 §5.1.25.2.4 (Host Memory Buffer Attributes)",
     libnvme: "nvme_host_mem_buf_attrs",
   },
 );
@@ -252,7 +252,7 @@ export const HostMemoryBufferDescriptor: Layout<HostMemoryBufferDescriptorValue>
     u32("bsize", 8),
     rsvd(12, 4),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.13 (Host Memory Buffer Descriptor Entry)" },
+  { section: "Base 2.1 §5.1.25.2.4 (Host Memory Buffer Descriptor Entry)" },
 );
 
 /** Timestamp (FID 0Eh) data: milliseconds since the epoch (48 bits) and attributes. */
@@ -265,7 +265,7 @@ export const Timestamp: Layout<TimestampValue> = defineStruct(
     bits("to", 0, 8, 49, 51),
   ] as const,
   {
-    section: "Base 2.1 §5.1.25.1.14 (Timestamp)",
+    section: "Base 2.1 §5.1.25.1.7 (Timestamp)",
     libnvme: null,
   },
 );
@@ -276,7 +276,7 @@ export const KeepAliveTimer: Layout<FeatKeepAliveTimerValue> = defineStruct(
   4,
   [u32("kato", 0)] as const,
   {
-    section: "Base 2.1 §5.1.25.1.15 (Keep Alive Timer)",
+    section: "Base 2.1 §5.1.25.1.8 (Keep Alive Timer)",
   },
 );
 
@@ -288,7 +288,7 @@ export const HostThermalManagement: Layout<FeatHostThermalManagementValue> = def
     dw("tmt2", 0, 15),
     dw("tmt1", 16, 31),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.16 (Host Controlled Thermal Management)" },
+  { section: "Base 2.1 §5.1.25.1.9 (Host Controlled Thermal Management)" },
 );
 
 /** Autonomous Power State Transition data: 32 entries of 8 bytes (256 bytes). */
@@ -330,7 +330,7 @@ export const ApstTable: Layout<ApstTableValue> = defineStruct(
     u64("apst_entry30", 240),
     u64("apst_entry31", 248),
   ] as const,
-  { section: "Base 2.1 §5.1.25.1.12 (APST data structure)", libnvme: null },
+  { section: "Base 2.1 §5.1.25.1.6 (APST data structure)", libnvme: null },
 );
 
 /** Facts about one feature: what the spec lets a controller do with it. */

@@ -1,12 +1,12 @@
 /**
  * Lists of identifiers that fill a 4096-byte buffer:
  *
- * - the Namespace List (Identify CNS 02h "Active Namespace ID list", CNS 10h, …;
- *   Base 2.1 §5.1.13.2.2): 1024 NSIDs in increasing order, zero-filled after the last one;
+ * - the Namespace List (Base 2.1 §4.6.2; returned by Identify CNS 02h "Active Namespace ID
+ *   list", §5.1.13.2.2, CNS 10h, …): 1024 NSIDs in increasing order, zero-filled after the last;
  * - the Changed Namespace List log page (Log Identifier 04h, Base 2.1 §5.1.12.1.5), same layout,
  *   where a first entry of FFFFFFFFh means more than 1024 namespaces changed;
- * - the Controller List (Identify CNS 12h/13h, Base 2.1 §5.1.13.2, Controller List data
- *   structure): a count and up to 2047 controller identifiers.
+ * - the Controller List (Base 2.1 §4.6.1; returned by Identify CNS 12h, §5.1.13.2.11, and CNS
+ *   13h, §5.1.13.2.12): a count and up to 2047 controller identifiers.
  *
  * @module
  */
@@ -28,7 +28,7 @@ export const CTRL_LIST_ENTRIES = 2047;
 /** The Changed Namespace List's overflow marker: more than 1024 namespaces changed. */
 export const CHANGED_NS_LIST_OVERFLOW = 0xffff_ffff;
 
-/** Namespace List (Base 2.1 §5.1.13.2.2): 1024 NSIDs, libnvme `struct nvme_ns_list`. */
+/** Namespace List (Base 2.1 §4.6.2): 1024 NSIDs, libnvme `struct nvme_ns_list`. */
 export const NamespaceList: Layout<NamespaceListValue> = defineStruct(
   "NamespaceList",
   IDENTIFY_DATA_SIZE,
@@ -36,7 +36,7 @@ export const NamespaceList: Layout<NamespaceListValue> = defineStruct(
     uints("ns", 0, NS_LIST_ENTRIES, 4),
   ],
   {
-    section: "Base 2.1 §5.1.13.2.2 (Namespace List data structure)",
+    section: "Base 2.1 §4.6.2 (Namespace List)",
     libnvme: "nvme_ns_list",
   },
 );
@@ -57,7 +57,7 @@ export const ChangedNamespaceList: Layout<ChangedNamespaceListValue> = defineStr
   },
 );
 
-/** Controller List (Base 2.1 §5.1.13.2): libnvme `struct nvme_ctrl_list`. */
+/** Controller List (Base 2.1 §4.6.1): libnvme `struct nvme_ctrl_list`. */
 export const ControllerList: Layout<ControllerListValue> = defineStruct(
   "ControllerList",
   IDENTIFY_DATA_SIZE,
@@ -66,7 +66,7 @@ export const ControllerList: Layout<ControllerListValue> = defineStruct(
     uints("identifier", 2, CTRL_LIST_ENTRIES, 2),
   ],
   {
-    section: "Base 2.1 §5.1.13.2 (Controller List data structure)",
+    section: "Base 2.1 §4.6.1 (Controller List)",
     libnvme: "nvme_ctrl_list",
   },
 );

@@ -14,7 +14,7 @@ import {
   nsidsOf,
 } from "./ns_list.ts";
 
-Deno.test("Namespace List and Controller List (Base 2.1 §5.1.13.2, §5.1.12.1.5)", async (t) => {
+Deno.test("Namespace List and Controller List (Base 2.1 §4.6.2, §4.6.1, §5.1.12.1.5)", async (t) => {
   await t.step("layouts", () => {
     for (const s of [NamespaceList, ChangedNamespaceList]) {
       assertEquals(s.size, 4096);

@@ -14,15 +14,15 @@
 
 /** Admin command opcodes. */
 export const AdminOpcode = {
-  /** Delete I/O Submission Queue (Base 2.1 §5.2.6). */
+  /** Delete I/O Submission Queue (Base 2.1 §5.2.4). */
   DELETE_IO_SQ: 0x00,
-  /** Create I/O Submission Queue (§5.2.3). */
+  /** Create I/O Submission Queue (§5.2.2). */
   CREATE_IO_SQ: 0x01,
-  /** Get Log Page (§5.2.12). */
+  /** Get Log Page (§5.1.12). */
   GET_LOG_PAGE: 0x02,
-  /** Delete I/O Completion Queue (§5.2.5). */
+  /** Delete I/O Completion Queue (§5.2.3). */
   DELETE_IO_CQ: 0x04,
-  /** Create I/O Completion Queue (§5.2.2). */
+  /** Create I/O Completion Queue (§5.2.1). */
   CREATE_IO_CQ: 0x05,
   /** Identify (§5.1.13). */
   IDENTIFY: 0x06,
@@ -42,9 +42,9 @@ export const AdminOpcode = {
   FIRMWARE_DOWNLOAD: 0x11,
   /** Namespace Attachment (§5.1.20). */
   NS_ATTACHMENT: 0x15,
-  /** Keep Alive (§5.1.16). */
+  /** Keep Alive (§5.1.14). */
   KEEP_ALIVE: 0x18,
-  /** Doorbell Buffer Config (§5.2.8; PCIe only). */
+  /** Doorbell Buffer Config (§5.2.5; PCIe only). */
   DOORBELL_BUFFER_CONFIG: 0x7c,
   /** Format NVM (§5.1.10). */
   FORMAT_NVM: 0x80,
@@ -122,11 +122,11 @@ function info(
 
 /** Every admin opcode this project knows, keyed by opcode. */
 export const ADMIN_OPCODES: ReadonlyMap<number, OpcodeInfo> = new Map([
-  info(0x00, true, "Delete I/O Submission Queue", "NVME_ADM_CMD_DELETE_SQ", "Base 2.1 §5.2.6"),
-  info(0x01, true, "Create I/O Submission Queue", "NVME_ADM_CMD_CREATE_SQ", "Base 2.1 §5.2.3"),
+  info(0x00, true, "Delete I/O Submission Queue", "NVME_ADM_CMD_DELETE_SQ", "Base 2.1 §5.2.4"),
+  info(0x01, true, "Create I/O Submission Queue", "NVME_ADM_CMD_CREATE_SQ", "Base 2.1 §5.2.2"),
   info(0x02, true, "Get Log Page", "NVME_ADM_CMD_GET_LOG_PAGE", "Base 2.1 §5.1.12"),
-  info(0x04, true, "Delete I/O Completion Queue", "NVME_ADM_CMD_DELETE_CQ", "Base 2.1 §5.2.5"),
-  info(0x05, true, "Create I/O Completion Queue", "NVME_ADM_CMD_CREATE_CQ", "Base 2.1 §5.2.2"),
+  info(0x04, true, "Delete I/O Completion Queue", "NVME_ADM_CMD_DELETE_CQ", "Base 2.1 §5.2.3"),
+  info(0x05, true, "Create I/O Completion Queue", "NVME_ADM_CMD_CREATE_CQ", "Base 2.1 §5.2.1"),
   info(0x06, true, "Identify", "NVME_ADM_CMD_IDENTIFY", "Base 2.1 §5.1.13"),
   info(0x08, true, "Abort", "NVME_ADM_CMD_ABORT", "Base 2.1 §5.1.1"),
   info(0x09, true, "Set Features", "NVME_ADM_CMD_SET_FEATURES", "Base 2.1 §5.1.25"),
@@ -136,8 +136,8 @@ export const ADMIN_OPCODES: ReadonlyMap<number, OpcodeInfo> = new Map([
   info(0x10, true, "Firmware Commit", "NVME_ADM_CMD_FW_COMMIT", "Base 2.1 §5.1.8"),
   info(0x11, true, "Firmware Image Download", "NVME_ADM_CMD_FW_DOWNLOAD", "Base 2.1 §5.1.9"),
   info(0x15, true, "Namespace Attachment", "NVME_ADM_CMD_NS_ATTACHMENT", "Base 2.1 §5.1.20"),
-  info(0x18, true, "Keep Alive", "NVME_ADM_CMD_KEEP_ALIVE", "Base 2.1 §5.1.16"),
-  info(0x7c, true, "Doorbell Buffer Config", "NVME_ADM_CMD_DBBUF_CONFIG", "Base 2.1 §5.2.8"),
+  info(0x18, true, "Keep Alive", "NVME_ADM_CMD_KEEP_ALIVE", "Base 2.1 §5.1.14"),
+  info(0x7c, true, "Doorbell Buffer Config", "NVME_ADM_CMD_DBBUF_CONFIG", "Base 2.1 §5.2.5"),
   info(0x80, true, "Format NVM", "NVME_ADM_CMD_FORMAT_NVM", "Base 2.1 §5.1.10"),
 ].map((i) => [i.opcode, i]));
 

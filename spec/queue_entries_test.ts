@@ -1,4 +1,4 @@
-// SQE/CQE layouts checked byte-exactly against Base 2.1 §3.3.3.1/§3.3.3.2 (not derived from the
+// SQE/CQE layouts checked byte-exactly against Base 2.1 §4.1.1/§4.2.1 (not derived from the
 // tables), plus status packing.
 
 import { assertEquals } from "@std/assert";

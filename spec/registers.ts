@@ -293,7 +293,7 @@ export const CRTO: Layout<CRTOValue> = defineStruct(
   { section: "Base 2.1 §3.1.4.21", libnvmeNames: { crwmt: null, crimt: null } },
 );
 
-/** Persistent Memory Capabilities (PMRCAP, offset E00h, Base 2.1 §3.1.4.23). */
+/** Persistent Memory Capabilities (PMRCAP, offset E00h, Base 2.1 §3.1.4.22). */
 export const PMRCAP: Layout<PMRCAPValue> = defineStruct(
   "PMRCAP",
   4,

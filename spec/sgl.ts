@@ -1,5 +1,5 @@
 /**
- * SGL descriptors (Base 2.1 §4.4): 16 bytes each, the type in the high nibble of byte 15 and the
+ * SGL descriptors (Base 2.1 §4.3.2): 16 bytes each, the type in the high nibble of byte 15 and the
  * subtype in its low nibble. Data Block, Bit Bucket, Segment and Last Segment share one layout
  * (address, length, identifier); a Bit Bucket ignores the address. Which kinds a controller
  * supports is in Identify Controller SGLS (`Sgls`, `SglSupport` in identify_controller.ts).
@@ -31,7 +31,7 @@ export const SglDescriptor: Layout<SglDescriptorValue> = defineStruct(
     bits("subtype", 15, 1, 0, 3),
     bits("type", 15, 1, 4, 7),
   ] as const,
-  { section: "Base 2.1 §4.4 (Scatter Gather List)", libnvme: null },
+  { section: "Base 2.1 §4.3.2 (Scatter Gather List)", libnvme: null },
 );
 
 /** SGL Descriptor Type values. */

@@ -1,6 +1,6 @@
 /**
- * The 64-byte Submission Queue Entry (Base 2.1 §3.3.3.1, Common Command Format) and its data
- * pointer forms: PRP Entry 1/2 (§4.3) or one SGL descriptor (§4.4), chosen by CDW0.PSDT.
+ * The 64-byte Submission Queue Entry (Base 2.1 §4.1.1, Figure 92 Common Command Format) and its
+ * data pointer forms: PRP Entry 1/2 (§4.3.1) or one SGL descriptor (§4.3.2), chosen by CDW0.PSDT.
  *
  * @module
  */
@@ -28,7 +28,7 @@ export const sqeHeader = [
 /** The data pointer as PRP Entry 1 and PRP Entry 2 (bytes 24..39). */
 export const sqeDptrPrp = [u64("prp1", 24), u64("prp2", 32)] as const;
 
-/** The data pointer as one SGL descriptor (bytes 24..39, Base 2.1 §4.4). */
+/** The data pointer as one SGL descriptor (bytes 24..39, Base 2.1 §4.3.2). */
 export const sqeDptrSgl = [
   u64("sgl_addr", 24),
   u32("sgl_len", 32),
@@ -47,12 +47,12 @@ export const sqeCdw10To15 = [
   u32("cdw15", 60),
 ] as const;
 
-/** The common command format with a PRP data pointer (Base 2.1 §3.3.3.1). */
+/** The common command format with a PRP data pointer (Base 2.1 §4.1.1). */
 export const SubmissionQueueEntry: Layout<SubmissionQueueEntryValue> = defineStruct(
   "SubmissionQueueEntry",
   SQE_SIZE,
   [...sqeHeader, ...sqeDptrPrp, ...sqeCdw10To15],
-  { section: "Base 2.1 §3.3.3.1 (Common Command Format)", libnvme: null },
+  { section: "Base 2.1 §4.1.1 (Common Command Format)", libnvme: null },
 );
 
 /** The common command format with an SGL data pointer (PSDT = 01b or 10b). */
@@ -60,7 +60,7 @@ export const SubmissionQueueEntrySgl: Layout<SubmissionQueueEntrySglValue> = def
   "SubmissionQueueEntrySgl",
   SQE_SIZE,
   [...sqeHeader, ...sqeDptrSgl, ...sqeCdw10To15],
-  { section: "Base 2.1 §3.3.3.1 and §4.4 (SGL)", libnvme: null },
+  { section: "Base 2.1 §4.1.1 and §4.3.2 (SGL)", libnvme: null },
 );
 
 /** FUSE values (Base 2.1 CDW0 bits 9:8). */

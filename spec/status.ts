@@ -1,5 +1,5 @@
 /**
- * Status codes (Base 2.1 §3.3.3.2.1 and NVM Command Set 1.1 §3.2.3): type, code, name, section,
+ * Status codes (Base 2.1 §4.2.3 and NVM Command Set 1.1 §3.2.3): type, code, name, section,
  * libnvme spelling, and whether DNR is expected (a retry cannot succeed). Conformance cases state
  * **allowed status sets** built from these values where the spec allows more than one answer.
  *
@@ -57,7 +57,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Successful Completion",
     "SUCCESS",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -66,7 +66,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Command Opcode",
     "INVALID_OPCODE",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -75,7 +75,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Field in Command",
     "INVALID_FIELD",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -84,7 +84,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command ID Conflict",
     "CMDID_CONFLICT",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -93,7 +93,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Data Transfer Error",
     "DATA_XFER_ERROR",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -102,7 +102,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Commands Aborted due to Power Loss Notification",
     "POWER_LOSS",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -111,7 +111,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Internal Error",
     "INTERNAL",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -120,7 +120,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command Abort Requested",
     "ABORT_REQ",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -129,7 +129,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command Aborted due to SQ Deletion",
     "ABORT_QUEUE",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -138,7 +138,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command Aborted due to Failed Fused Command",
     "FUSED_FAIL",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -147,7 +147,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command Aborted due to Missing Fused Command",
     "FUSED_MISSING",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -156,7 +156,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Namespace or Format",
     "INVALID_NS",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -165,7 +165,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command Sequence Error",
     "CMD_SEQ_ERROR",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -174,7 +174,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid SGL Segment Descriptor",
     "SGL_INVALID_LAST",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -183,7 +183,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Number of SGL Descriptors",
     "SGL_INVALID_COUNT",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -192,7 +192,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Data SGL Length Invalid",
     "SGL_INVALID_DATA",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -201,7 +201,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Metadata SGL Length Invalid",
     "SGL_INVALID_METADATA",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -210,7 +210,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "SGL Descriptor Type Invalid",
     "SGL_INVALID_TYPE",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -219,7 +219,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Use of Controller Memory Buffer",
     "CMB_INVALID_USE",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -228,7 +228,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "PRP Offset Invalid",
     "PRP_INVALID_OFFSET",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -237,7 +237,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Atomic Write Unit Exceeded",
     "AWU_EXCEEDED",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -246,7 +246,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Operation Denied",
     "OP_DENIED",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -255,7 +255,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "SGL Offset Invalid",
     "SGL_INVALID_OFFSET",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -264,7 +264,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Host Identifier Inconsistent Format",
     "HOSTID_FORMAT",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -273,7 +273,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Keep Alive Timer Expired",
     "KAT_EXPIRED",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -282,7 +282,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Keep Alive Timeout Invalid",
     "KAT_INVALID",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -291,7 +291,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command Aborted due to Preempt and Abort",
     "CMD_ABORTED_PREMEPT",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -300,7 +300,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Sanitize Failed",
     "SANITIZE_FAILED",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -309,7 +309,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Sanitize In Progress",
     "SANITIZE_IN_PROGRESS",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -318,7 +318,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "SGL Data Block Granularity Invalid",
     "SGL_INVALID_GRANULARITY",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -327,7 +327,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command Not Supported for Queue in CMB",
     "CMD_IN_CMBQ_NOT_SUPP",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -336,7 +336,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Namespace is Write Protected",
     "NS_WRITE_PROTECTED",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -345,7 +345,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command Interrupted",
     "CMD_INTERRUPTED",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -354,7 +354,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Transient Transport Error",
     "TRAN_TPORT_ERROR",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -363,7 +363,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command Prohibited by Command and Feature Lockdown",
     "PROHIBITED_BY_CMD_AND_FEAT",
     true,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -372,7 +372,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Admin Command Media Not Ready",
     "ADMIN_CMD_MEDIA_NOT_READY",
     false,
-    "Base 2.1 §3.3.3.2.1.2 (Generic Command Status Values)",
+    "Base 2.1 §4.2.3.1 (Generic Command Status Values)",
   ),
   s(
     0,
@@ -426,7 +426,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Completion Queue Invalid",
     "CQ_INVALID",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -435,7 +435,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Queue Identifier",
     "QID_INVALID",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -444,7 +444,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Queue Size",
     "QUEUE_SIZE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -453,7 +453,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Abort Command Limit Exceeded",
     "ABORT_LIMIT",
     false,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -462,7 +462,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Asynchronous Event Request Limit Exceeded",
     "ASYNC_LIMIT",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -471,7 +471,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Firmware Slot",
     "FIRMWARE_SLOT",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -480,7 +480,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Firmware Image",
     "FIRMWARE_IMAGE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -489,7 +489,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Interrupt Vector",
     "INVALID_VECTOR",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -498,7 +498,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Log Page",
     "INVALID_LOG_PAGE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -507,7 +507,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Format",
     "INVALID_FORMAT",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -516,7 +516,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Firmware Activation Requires Conventional Reset",
     "FW_NEEDS_CONV_RESET",
     false,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -525,7 +525,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Queue Deletion",
     "INVALID_QUEUE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -534,7 +534,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Feature Identifier Not Saveable",
     "FEATURE_NOT_SAVEABLE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -543,7 +543,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Feature Not Changeable",
     "FEATURE_NOT_CHANGEABLE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -552,7 +552,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Feature Not Namespace Specific",
     "FEATURE_NOT_PER_NS",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -561,7 +561,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Firmware Activation Requires NVM Subsystem Reset",
     "FW_NEEDS_SUBSYS_RESET",
     false,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -570,7 +570,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Firmware Activation Requires Controller Level Reset",
     "FW_NEEDS_RESET",
     false,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -579,7 +579,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Firmware Activation Requires Maximum Time Violation",
     "FW_NEEDS_MAX_TIME",
     false,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -588,7 +588,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Firmware Activation Prohibited",
     "FW_ACTIVATE_PROHIBITED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -597,7 +597,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Overlapping Range",
     "OVERLAPPING_RANGE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -606,7 +606,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Namespace Insufficient Capacity",
     "NS_INSUFFICIENT_CAP",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -615,7 +615,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Namespace Identifier Unavailable",
     "NS_ID_UNAVAILABLE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -624,7 +624,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Namespace Already Attached",
     "NS_ALREADY_ATTACHED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -633,7 +633,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Namespace Is Private",
     "NS_IS_PRIVATE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -642,7 +642,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Namespace Not Attached",
     "NS_NOT_ATTACHED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -651,7 +651,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Thin Provisioning Not Supported",
     "THIN_PROV_NOT_SUPP",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -660,7 +660,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Controller List Invalid",
     "CTRL_LIST_INVALID",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -669,7 +669,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Device Self-test In Progress",
     "SELF_TEST_IN_PROGRESS",
     false,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -678,7 +678,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Boot Partition Write Prohibited",
     "BP_WRITE_PROHIBITED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -687,7 +687,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Controller Identifier",
     "INVALID_CTRL_ID",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -696,7 +696,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Secondary Controller State",
     "INVALID_SEC_CTRL_STATE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -705,7 +705,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Number of Controller Resources",
     "INVALID_CTRL_RESOURCES",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -714,7 +714,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid Resource Identifier",
     "INVALID_RESOURCE_ID",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -723,7 +723,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Sanitize Prohibited While Persistent Memory Region is Enabled",
     "PMR_SAN_PROHIBITED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -732,7 +732,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "ANA Group Identifier Invalid",
     "ANA_GROUP_ID_INVALID",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -741,7 +741,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "ANA Attach Failed",
     "ANA_ATTACH_FAILED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -750,7 +750,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Insufficient Capacity",
     "INSUFFICIENT_CAP",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -759,7 +759,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Namespace Attachment Limit Exceeded",
     "NS_ATTACHMENT_LIMIT_EXCEEDED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -768,7 +768,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Prohibition of Command Execution Not Supported",
     "PROHIBIT_CMD_EXEC_NOT_SUPPORTED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -777,7 +777,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "I/O Command Set Not Supported",
     "IOCS_NOT_SUPPORTED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -786,7 +786,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "I/O Command Set Not Enabled",
     "IOCS_NOT_ENABLED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -795,7 +795,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "I/O Command Set Combination Rejected",
     "IOCS_COMBINATION_REJECTED",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -804,7 +804,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Invalid I/O Command Set",
     "INVALID_IOCS",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -813,7 +813,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Identifier Unavailable",
     "ID_UNAVAILABLE",
     true,
-    "Base 2.1 §3.3.3.2.1.3 (Command Specific Status Values)",
+    "Base 2.1 §4.2.3.2 (Command Specific Status Values)",
   ),
   s(
     1,
@@ -912,7 +912,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Access Denied",
     "ACCESS_DENIED",
     true,
-    "Base 2.1 §3.3.3.2.1.4 (Media and Data Integrity Errors)",
+    "Base 2.1 §4.2.3.3 (Media and Data Integrity Errors)",
   ),
   s(
     2,
@@ -939,7 +939,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Internal Path Error",
     "ANA_INTERNAL_PATH_ERROR",
     false,
-    "Base 2.1 §3.3.3.2.1.5 (Path Related Status)",
+    "Base 2.1 §4.2.3.4 (Path Related Status)",
   ),
   s(
     3,
@@ -948,7 +948,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Asymmetric Access Persistent Loss",
     "ANA_PERSISTENT_LOSS",
     true,
-    "Base 2.1 §3.3.3.2.1.5 (Path Related Status)",
+    "Base 2.1 §4.2.3.4 (Path Related Status)",
   ),
   s(
     3,
@@ -957,7 +957,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Asymmetric Access Inaccessible",
     "ANA_INACCESSIBLE",
     false,
-    "Base 2.1 §3.3.3.2.1.5 (Path Related Status)",
+    "Base 2.1 §4.2.3.4 (Path Related Status)",
   ),
   s(
     3,
@@ -966,7 +966,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Asymmetric Access Transition",
     "ANA_TRANSITION",
     false,
-    "Base 2.1 §3.3.3.2.1.5 (Path Related Status)",
+    "Base 2.1 §4.2.3.4 (Path Related Status)",
   ),
   s(
     3,
@@ -975,7 +975,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Controller Pathing Error",
     "CTRL_PATH_ERROR",
     false,
-    "Base 2.1 §3.3.3.2.1.5 (Path Related Status)",
+    "Base 2.1 §4.2.3.4 (Path Related Status)",
   ),
   s(
     3,
@@ -984,7 +984,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Host Pathing Error",
     "HOST_PATH_ERROR",
     false,
-    "Base 2.1 §3.3.3.2.1.5 (Path Related Status)",
+    "Base 2.1 §4.2.3.4 (Path Related Status)",
   ),
   s(
     3,
@@ -993,7 +993,7 @@ export const STATUS_CODES: readonly StatusInfo[] = Object.freeze([
     "Command Aborted By Host",
     "CMD_ABORTED_BY_HOST",
     false,
-    "Base 2.1 §3.3.3.2.1.5 (Path Related Status)",
+    "Base 2.1 §4.2.3.4 (Path Related Status)",
   ),
 ]);
 

@@ -375,8 +375,7 @@ export type PMRMSCUValue = {
 };
 
 /**
- * The decoded value of `SubmissionQueueEntry` (64 bytes): Base 2.1 §3.3.3.1 (Common Command
- * Format).
+ * The decoded value of `SubmissionQueueEntry` (64 bytes): Base 2.1 §4.1.1 (Common Command Format).
  */
 export type SubmissionQueueEntryValue = {
   /** `opcode`: byte 0x00, 8-bit unsigned. */
@@ -413,7 +412,7 @@ export type SubmissionQueueEntryValue = {
   cdw15: number;
 };
 
-/** The decoded value of `SubmissionQueueEntrySgl` (64 bytes): Base 2.1 §3.3.3.1 and §4.4 (SGL). */
+/** The decoded value of `SubmissionQueueEntrySgl` (64 bytes): Base 2.1 §4.1.1 and §4.3.2 (SGL). */
 export type SubmissionQueueEntrySglValue = {
   /** `opcode`: byte 0x00, 8-bit unsigned. */
   opcode: number;
@@ -454,8 +453,8 @@ export type SubmissionQueueEntrySglValue = {
 };
 
 /**
- * The decoded value of `CompletionQueueEntry` (16 bytes): Base 2.1 §3.3.3.2 (Common Completion
- * Queue Entry).
+ * The decoded value of `CompletionQueueEntry` (16 bytes): Base 2.1 §4.2.1 (Common Completion Queue
+ * Entry).
  */
 export type CompletionQueueEntryValue = {
   /** `dw0`: bytes 0x00..0x03, 32-bit unsigned little-endian. */
@@ -482,7 +481,7 @@ export type CompletionQueueEntryValue = {
   dnr: number;
 };
 
-/** The decoded value of `SglDescriptor` (16 bytes): Base 2.1 §4.4 (Scatter Gather List). */
+/** The decoded value of `SglDescriptor` (16 bytes): Base 2.1 §4.3.2 (Scatter Gather List). */
 export type SglDescriptorValue = {
   /** `addr`: bytes 0x00..0x07, 64-bit unsigned little-endian. */
   addr: bigint;
@@ -494,7 +493,7 @@ export type SglDescriptorValue = {
   type: number;
 };
 
-/** The decoded value of `CreateIoCq` (64 bytes): Base 2.1 §5.2.2. */
+/** The decoded value of `CreateIoCq` (64 bytes): Base 2.1 §5.2.1. */
 export type CreateIoCqValue = {
   /** `opcode`: byte 0x00, 8-bit unsigned. */
   opcode: number;
@@ -528,7 +527,7 @@ export type CreateIoCqValue = {
   iv: number;
 };
 
-/** The decoded value of `CreateIoSq` (64 bytes): Base 2.1 §5.2.3. */
+/** The decoded value of `CreateIoSq` (64 bytes): Base 2.1 §5.2.2. */
 export type CreateIoSqValue = {
   /** `opcode`: byte 0x00, 8-bit unsigned. */
   opcode: number;
@@ -564,7 +563,7 @@ export type CreateIoSqValue = {
   nvmsetid: number;
 };
 
-/** The decoded value of `DeleteIoSq` (64 bytes): Base 2.1 §5.2.6. */
+/** The decoded value of `DeleteIoSq` (64 bytes): Base 2.1 §5.2.4. */
 export type DeleteIoSqValue = {
   /** `opcode`: byte 0x00, 8-bit unsigned. */
   opcode: number;
@@ -590,7 +589,7 @@ export type DeleteIoSqValue = {
   qid: number;
 };
 
-/** The decoded value of `DeleteIoCq` (64 bytes): Base 2.1 §5.2.5. */
+/** The decoded value of `DeleteIoCq` (64 bytes): Base 2.1 §5.2.3. */
 export type DeleteIoCqValue = {
   /** `opcode`: byte 0x00, 8-bit unsigned. */
   opcode: number;
@@ -872,7 +871,7 @@ export type NamespaceAttachmentValue = {
   sel: number;
 };
 
-/** The decoded value of `KeepAlive` (64 bytes): Base 2.1 §5.1.16. */
+/** The decoded value of `KeepAlive` (64 bytes): Base 2.1 §5.1.14. */
 export type KeepAliveValue = {
   /** `opcode`: byte 0x00, 8-bit unsigned. */
   opcode: number;
@@ -896,7 +895,7 @@ export type KeepAliveValue = {
   prp2: bigint;
 };
 
-/** The decoded value of `DoorbellBufferConfig` (64 bytes): Base 2.1 §5.2.8. */
+/** The decoded value of `DoorbellBufferConfig` (64 bytes): Base 2.1 §5.2.5. */
 export type DoorbellBufferConfigValue = {
   /** `opcode`: byte 0x00, 8-bit unsigned. */
   opcode: number;
@@ -1381,7 +1380,7 @@ export type FeatPowerManagementValue = {
 
 /**
  * The decoded value of `TemperatureThreshold` (structure `FeatTemperatureThreshold`, 4 bytes): Base
- * 2.1 §5.1.25.1.4 (Temperature Threshold).
+ * 2.1 §5.1.25.1.3 (Temperature Threshold).
  */
 export type FeatTemperatureThresholdValue = {
   /** `tmpth`: bits 15:0 of the 4-byte value at offset 0x00. */
@@ -1393,8 +1392,8 @@ export type FeatTemperatureThresholdValue = {
 };
 
 /**
- * The decoded value of `ErrorRecovery` (structure `FeatErrorRecovery`, 4 bytes): Base 2.1
- * §5.1.25.1.5 (Error Recovery).
+ * The decoded value of `ErrorRecovery` (structure `FeatErrorRecovery`, 4 bytes): NVM CS 1.1 (Error
+ * Recovery feature).
  */
 export type FeatErrorRecoveryValue = {
   /** `tler`: bits 15:0 of the 4-byte value at offset 0x00. */
@@ -1405,7 +1404,7 @@ export type FeatErrorRecoveryValue = {
 
 /**
  * The decoded value of `VolatileWriteCache` (structure `FeatVolatileWriteCache`, 4 bytes): Base 2.1
- * §5.1.25.1.6 (Volatile Write Cache).
+ * §5.1.25.1.4 (Volatile Write Cache).
  */
 export type FeatVolatileWriteCacheValue = {
   /** `wce`: bit 0 of the 4-byte value at offset 0x00. */
@@ -1414,7 +1413,7 @@ export type FeatVolatileWriteCacheValue = {
 
 /**
  * The decoded value of `NumberOfQueues` (structure `FeatNumberOfQueues`, 4 bytes): Base 2.1
- * §5.1.25.1.7 (Number of Queues).
+ * §5.1.25.2.1 (Number of Queues).
  */
 export type FeatNumberOfQueuesValue = {
   /** `nsqr`: bits 15:0 of the 4-byte value at offset 0x00. */
@@ -1425,7 +1424,7 @@ export type FeatNumberOfQueuesValue = {
 
 /**
  * The decoded value of `InterruptCoalescing` (structure `FeatInterruptCoalescing`, 4 bytes): Base
- * 2.1 §5.1.25.1.8 (Interrupt Coalescing).
+ * 2.1 §5.1.25.2.2 (Interrupt Coalescing).
  */
 export type FeatInterruptCoalescingValue = {
   /** `thr`: bits 7:0 of the 4-byte value at offset 0x00. */
@@ -1436,7 +1435,7 @@ export type FeatInterruptCoalescingValue = {
 
 /**
  * The decoded value of `InterruptVectorConfig` (structure `FeatInterruptVectorConfig`, 4 bytes):
- * Base 2.1 §5.1.25.1.9 (Interrupt Vector Configuration).
+ * Base 2.1 §5.1.25.2.3 (Interrupt Vector Configuration).
  */
 export type FeatInterruptVectorConfigValue = {
   /** `iv`: bits 15:0 of the 4-byte value at offset 0x00. */
@@ -1446,8 +1445,8 @@ export type FeatInterruptVectorConfigValue = {
 };
 
 /**
- * The decoded value of `WriteAtomicity` (structure `FeatWriteAtomicity`, 4 bytes): Base 2.1
- * §5.1.25.1.10 (Write Atomicity Normal).
+ * The decoded value of `WriteAtomicity` (structure `FeatWriteAtomicity`, 4 bytes): NVM CS 1.1
+ * (Write Atomicity Normal feature).
  */
 export type FeatWriteAtomicityValue = {
   /** `dn`: bit 0 of the 4-byte value at offset 0x00. */
@@ -1456,7 +1455,7 @@ export type FeatWriteAtomicityValue = {
 
 /**
  * The decoded value of `AsyncEventConfig` (structure `FeatAsyncEventConfig`, 4 bytes): Base 2.1
- * §5.1.25.1.11 (Asynchronous Event Configuration).
+ * §5.1.25.1.5 (Asynchronous Event Configuration).
  */
 export type FeatAsyncEventConfigValue = {
   /** `shcw`: bits 7:0 of the 4-byte value at offset 0x00. */
@@ -1483,14 +1482,14 @@ export type FeatAsyncEventConfigValue = {
 
 /**
  * The decoded value of `AutonomousPowerState` (structure `FeatAutonomousPowerState`, 4 bytes): Base
- * 2.1 §5.1.25.1.12 (Autonomous Power State Transition).
+ * 2.1 §5.1.25.1.6 (Autonomous Power State Transition).
  */
 export type FeatAutonomousPowerStateValue = {
   /** `apste`: bit 0 of the 4-byte value at offset 0x00. */
   apste: number;
 };
 
-/** The decoded value of `ApstTable` (256 bytes): Base 2.1 §5.1.25.1.12 (APST data structure). */
+/** The decoded value of `ApstTable` (256 bytes): Base 2.1 §5.1.25.1.6 (APST data structure). */
 export type ApstTableValue = {
   /** `apst_entry0`: bytes 0x00..0x07, 64-bit unsigned little-endian. */
   apst_entry0: bigint;
@@ -1560,7 +1559,7 @@ export type ApstTableValue = {
 
 /**
  * The decoded value of `HostMemoryBuffer` (structure `FeatHostMemoryBuffer`, 4 bytes): Base 2.1
- * §5.1.25.1.13 (Host Memory Buffer).
+ * §5.1.25.2.4 (Host Memory Buffer).
  */
 export type FeatHostMemoryBufferValue = {
   /** `ehm`: bit 0 of the 4-byte value at offset 0x00. */
@@ -1570,8 +1569,8 @@ export type FeatHostMemoryBufferValue = {
 };
 
 /**
- * The decoded value of `HostMemoryBufferAttributes` (4096 bytes): Base 2.1 §5.1.25.1.13 (Host
- * Memory Buffer Attributes). Same layout as libnvme `struct nvme_host_mem_buf_attrs`.
+ * The decoded value of `HostMemoryBufferAttributes` (4096 bytes): Base 2.1 §5.1.25.2.4 (Host Memory
+ * Buffer Attributes). Same layout as libnvme `struct nvme_host_mem_buf_attrs`.
  */
 export type HostMemoryBufferAttributesValue = {
   /** `hsize`: bytes 0x000..0x003, 32-bit unsigned little-endian. */
@@ -1585,7 +1584,7 @@ export type HostMemoryBufferAttributesValue = {
 };
 
 /**
- * The decoded value of `HostMemoryBufferDescriptor` (16 bytes): Base 2.1 §5.1.25.1.13 (Host Memory
+ * The decoded value of `HostMemoryBufferDescriptor` (16 bytes): Base 2.1 §5.1.25.2.4 (Host Memory
  * Buffer Descriptor Entry).
  */
 export type HostMemoryBufferDescriptorValue = {
@@ -1595,7 +1594,7 @@ export type HostMemoryBufferDescriptorValue = {
   bsize: number;
 };
 
-/** The decoded value of `Timestamp` (8 bytes): Base 2.1 §5.1.25.1.14 (Timestamp). */
+/** The decoded value of `Timestamp` (8 bytes): Base 2.1 §5.1.25.1.7 (Timestamp). */
 export type TimestampValue = {
   /** `timestamp`: bits 47:0 of the 8-byte value at offset 0x00. */
   timestamp: number;
@@ -1607,7 +1606,7 @@ export type TimestampValue = {
 
 /**
  * The decoded value of `KeepAliveTimer` (structure `FeatKeepAliveTimer`, 4 bytes): Base 2.1
- * §5.1.25.1.15 (Keep Alive Timer).
+ * §5.1.25.1.8 (Keep Alive Timer).
  */
 export type FeatKeepAliveTimerValue = {
   /** `kato`: bytes 0x00..0x03, 32-bit unsigned little-endian. */
@@ -1616,7 +1615,7 @@ export type FeatKeepAliveTimerValue = {
 
 /**
  * The decoded value of `HostThermalManagement` (structure `FeatHostThermalManagement`, 4 bytes):
- * Base 2.1 §5.1.25.1.16 (Host Controlled Thermal Management).
+ * Base 2.1 §5.1.25.1.9 (Host Controlled Thermal Management).
  */
 export type FeatHostThermalManagementValue = {
   /** `tmt2`: bits 15:0 of the 4-byte value at offset 0x00. */
@@ -2005,8 +2004,8 @@ export type NsIdDescriptorHeaderValue = {
 };
 
 /**
- * The decoded value of `NamespaceList` (4096 bytes): Base 2.1 §5.1.13.2.2 (Namespace List data
- * structure). Same layout as libnvme `struct nvme_ns_list`.
+ * The decoded value of `NamespaceList` (4096 bytes): Base 2.1 §4.6.2 (Namespace List). Same layout
+ * as libnvme `struct nvme_ns_list`.
  */
 export type NamespaceListValue = {
   /** `ns`: bytes 0x000..0xfff, 1024 × 32-bit unsigned little-endian. */
@@ -2023,8 +2022,8 @@ export type ChangedNamespaceListValue = {
 };
 
 /**
- * The decoded value of `ControllerList` (4096 bytes): Base 2.1 §5.1.13.2 (Controller List data
- * structure). Same layout as libnvme `struct nvme_ctrl_list`.
+ * The decoded value of `ControllerList` (4096 bytes): Base 2.1 §4.6.1 (Controller List). Same
+ * layout as libnvme `struct nvme_ctrl_list`.
  */
 export type ControllerListValue = {
   /** `num`: bytes 0x000..0x001, 16-bit unsigned little-endian. */

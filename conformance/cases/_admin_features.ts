@@ -10,15 +10,22 @@ import { FeatureCapability, FeatureSelect } from "../../spec/admin_commands.ts";
 import { FEATURES } from "../../spec/features.ts";
 import { Oncs, testBit } from "../../spec/identify_controller.ts";
 import { Status } from "../../spec/status.ts";
-import type { CaseContext } from "../case.ts";
+import { type CaseContext, SECTION_PATTERN } from "../case.ts";
 import type { Completion } from "../raw_host.ts";
 import { type Admin, getFeature, type GetFeatureOptions, hex, setFeature } from "./_admin_util.ts";
 
-/** The spec section defining feature `fid`, from spec/features.ts. */
+/** Where Set Features itself is defined. */
+const SET_FEATURES = "Base 2.1 §5.1.25 (Set Features)";
+
+/**
+ * The spec section defining feature `fid`, from spec/features.ts. The I/O Command Set specific
+ * features (Error Recovery, Write Atomicity Normal) are cited there without a section number, so
+ * they get the Set Features section in front: a case must cite a numbered section.
+ */
 export function featureSection(fid: number): string {
   const info = FEATURES.get(fid);
   if (!info) throw new RangeError(`feature ${hex(fid)} is not declared in spec/features.ts`);
-  return info.section;
+  return SECTION_PATTERN.test(info.section) ? info.section : `${SET_FEATURES}; ${info.section}`;
 }
 
 /** The feature's name, for messages. */

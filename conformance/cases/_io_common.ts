@@ -17,7 +17,7 @@ import { type Completion, RawController, type RawQueue } from "../raw_host.ts";
 
 /** The memory page size of CC.MPS = 0 (the page size every case uses unless it says otherwise). */
 export const PAGE_4K = 4096;
-/** Bytes per PRP entry (Base 2.1 §4.3). */
+/** Bytes per PRP entry (Base 2.1 §4.3.1). */
 export const PRP_ENTRY_BYTES = 8;
 /** Byte a destination buffer is filled with before a read, so untouched bytes are visible. */
 export const POISON = 0xa5;
@@ -151,8 +151,8 @@ export interface Prp {
 }
 
 /**
- * Builds PRP1/PRP2 for `length` bytes of contiguous host memory at `addr` (Base 2.1 §4.3): PRP2 is
- * the second page when the transfer ends there, else a PRP List pointer; list pages hold
+ * Builds PRP1/PRP2 for `length` bytes of contiguous host memory at `addr` (Base 2.1 §4.3.1): PRP2
+ * is the second page when the transfer ends there, else a PRP List pointer; list pages hold
  * `pageSize / 8` entries and the last entry of a full page points to the next list page.
  * `listOffset` places the first list entry that many bytes into its page (qword aligned).
  */

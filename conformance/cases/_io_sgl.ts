@@ -1,7 +1,7 @@
 /**
- * SGL helpers of the data-pointer cases (Base 2.1 §4.4): descriptors, segments in host memory, and
- * an SQE switched to PSDT = 01b with SGL Entry 1 in the data pointer. Written here, independent of
- * the driver's SGL builder and the controller's walker.
+ * SGL helpers of the data-pointer cases (Base 2.1 §4.3.2): descriptors, segments in host memory,
+ * and an SQE switched to PSDT = 01b with SGL Entry 1 in the data pointer. Written here, independent
+ * of the driver's SGL builder and the controller's walker.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Shadow doorbell helpers (Doorbell Buffer Config, Base 2.1 §5.2.8): the buffers, the command, and
+ * Shadow doorbell helpers (Doorbell Buffer Config, Base 2.1 §5.2.5): the buffers, the command, and
  * a {@linkcode RawQueue} that writes every new SQ tail / CQ head to its Shadow Doorbell slot and
  * rings the MMIO doorbell either always or only when the EventIdx rule (`need_event`) asks for it.
  *

@@ -1,10 +1,10 @@
 /**
  * Conformance cases: aer — Asynchronous Event Request (Base 2.1 §5.1.2): the AERL limit, AERs
  * staying outstanding until an event, Error status events for invalid doorbell writes (Base 2.1
- * §5.1.2.1, §3.1.4.x doorbell registers), masking of a reported event type until its log page is
- * read, the Asynchronous Event Configuration gate for notices, Namespace Attribute Changed
- * notices, and SMART / Health temperature events. Every completion's DW0 is checked for event
- * type, information, log page and reserved bits.
+ * §5.1.2.1; PCIe Transport 1.1 §3.1.2 doorbell registers), masking of a reported event type until
+ * its log page is read, the Asynchronous Event Configuration gate for notices, Namespace Attribute
+ * Changed notices, and SMART / Health temperature events. Every completion's DW0 is checked for
+ * event type, information, log page and reserved bits.
  *
  * @module
  */
@@ -183,7 +183,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
   {
     id: "aer.config.ns-attribute-disabled",
     title: "Namespace Attribute Notices disabled in Async Event Configuration are not reported",
-    section: `${AER}, Base 2.1 §5.1.25.1.11`,
+    section: `${AER}, Base 2.1 §5.1.25.1.5`,
     needs: ["identify", "ns-mgmt"],
     run(ctx: CaseContext) {
       const pump = enablePump(ctx);

@@ -1,6 +1,6 @@
 /**
- * Conformance cases: data-pointer — PRP entries and lists (Base 2.1 §4.3): PRP1 offsets, PRP2 as a
- * page or a PRP List pointer, list pointers with an in-page offset, chained list pages, entries
+ * Conformance cases: data-pointer — PRP entries and lists (Base 2.1 §4.3.1): PRP1 offsets, PRP2 as
+ * a page or a PRP List pointer, list pointers with an in-page offset, chained list pages, entries
  * with an invalid offset, and memory pages above 4 KiB (CC.MPS = 1). Every transfer's bytes are
  * checked where they land, and the bytes around them must stay untouched. SGL cases are in
  * `data_pointers_sgl.ts`.
@@ -32,7 +32,7 @@ import {
 import { readMem } from "./_admin_util.ts";
 
 const IO: ["namespace", "io-queues"] = ["namespace", "io-queues"];
-const PRP_SECTION = "Base 2.1 §4.3";
+const PRP_SECTION = "Base 2.1 §4.3.1";
 /** PRP entries per 4 KiB list page. */
 const ENTRIES_PER_LIST_PAGE = PAGE_4K / PRP_ENTRY_BYTES;
 /** CC.MPS = 1: 8 KiB memory pages. */

@@ -1,5 +1,5 @@
 /**
- * Conformance cases: data-pointer — SGLs (Base 2.1 §4.4): a Data Block in the SQE, Last Segment
+ * Conformance cases: data-pointer — SGLs (Base 2.1 §4.3.2): a Data Block in the SQE, Last Segment
  * lists, Segment chains, Bit Buckets, and the statuses for malformed SGLs (descriptor type,
  * length, segment descriptor, granularity) and for SGLs where they are not allowed (admin
  * commands on PCIe; controllers without SGL support).
@@ -30,7 +30,7 @@ import { segmentDescriptor, sglDescriptor, useSgl } from "./_io_sgl.ts";
 import { readMem } from "./_admin_util.ts";
 
 const SGL_IO: ["namespace", "io-queues", "sgl"] = ["namespace", "io-queues", "sgl"];
-const SGL_SECTION = "Base 2.1 §4.4";
+const SGL_SECTION = "Base 2.1 §4.3.2";
 /** A descriptor type the spec reserves (types 6h..Eh are reserved on PCIe). */
 const RESERVED_SGL_TYPE = 0xe;
 /** No PRPs: the data pointer is filled by {@linkcode useSgl}. */
@@ -254,7 +254,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
   {
     id: "data-pointer.sgl.admin-command",
     title: "an admin command with PSDT = 01b (SGLs are for I/O commands on PCIe) is refused",
-    section: "Base 2.1 §3.3.3.1",
+    section: "Base 2.1 §4.1.1 (Figure 91, PSDT)",
     needs: ["identify"],
     run(ctx: CaseContext) {
       ctx.ctrl.enable();

@@ -1,10 +1,10 @@
 /**
  * Conformance cases: doorbell — the SQ Tail / CQ Head doorbell registers (PCIe Transport 1.1
- * §3.1, offsets `1000h + (2y + isCq) × (4 << CAP.DSTRD)`) and the queue rules they drive (Base 2.1
- * §3.3.1): the stride, batched tail updates, entries not yet announced stay unfetched, a CQ head
- * update frees a full CQ, and invalid doorbell writes (non-existent queue, values out of range,
- * head past the posted entries) are not acted upon and raise the Error asynchronous events the
- * spec defines (Base 2.1 §5.1.2).
+ * §3.1.2, offsets `1000h + (2y + isCq) × (4 << CAP.DSTRD)`) and the queue rules they drive (Base
+ * 2.1 §3.3.1): the stride, batched tail updates, entries not yet announced stay unfetched, a CQ
+ * head update frees a full CQ, and invalid doorbell writes (non-existent queue, values out of
+ * range, head past the posted entries) are not acted upon and raise the Error asynchronous events
+ * the spec defines (Base 2.1 §5.1.2).
  *
  * @module
  */
@@ -37,7 +37,7 @@ import {
 } from "./_io_events.ts";
 
 const IO: ["namespace", "io-queues"] = ["namespace", "io-queues"];
-const DOORBELL_SECTION = "PCIe Transport 1.1 §3.1";
+const DOORBELL_SECTION = "PCIe Transport 1.1 §3.1.2";
 const INVALID_DOORBELL_SECTION = "Base 2.1 §5.1.2";
 /** BAR0 offset of the first doorbell (SQ 0 tail). */
 const DOORBELL_AREA = 0x1000;
@@ -226,7 +226,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const env = ioEnv(ctx);
       const aer = postAer(env.ctrl);
       // SQ 1 holds an entry that only SQ 1's doorbell may announce; ring the doorbell of SQ 2,
-      // which was never created. The result is otherwise undefined (PCIe Transport 1.1 §3.1).
+      // which was never created. The result is otherwise undefined (PCIe Transport 1.1 §3.1.2).
       env.q.submit(flush(env.nsid), { ring: false });
       ctx.host.write32(doorbellAt(ctx, env.q.qid + 1, false), 1);
       expectQuiet(ctx, env.q, "CQ 1 after ringing SQ 2");

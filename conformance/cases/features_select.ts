@@ -4,7 +4,7 @@
  * Identifier Not Saveable, Base 2.1 §5.1.25), reserved Feature Identifiers, and the return to
  * saved/default values at a Controller Level Reset (Base 2.1 §3.7.2, §5.1.25 Feature
  * Identifiers: none of the features used here persists across a reset), and the Number of Queues
- * rules (Base 2.1 §5.1.25.1.7: set before any I/O queue exists, allocation fixed until a reset).
+ * rules (Base 2.1 §5.1.25.2.1: set before any I/O queue exists, allocation fixed until a reset).
  *
  * @module
  */

@@ -201,7 +201,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
   {
     id: "integrity.power-loss.unflushed",
     title: "with a volatile write cache, power loss may drop only unflushed writes",
-    section: "Base 2.1 §5.1.25.1.6",
+    section: "Base 2.1 §5.1.25.1.4",
     needs: [...IO, "vwc"],
     run(ctx: CaseContext) {
       const lose = powerLoss(ctx);

@@ -2,8 +2,8 @@
  * Conformance cases: interrupt — MSI-X per completion queue (PCIe Transport 1.1 §3.2: an I/O CQ
  * with IEN = 1 signals its IV, IEN = 0 signals nothing, the Admin CQ uses vector 0), masking (a
  * masked vector or function holds the message in its Pending Bit and sends it on unmask), and
- * Interrupt Coalescing (Base 2.1 §5.1.25.1.8: aggregation threshold and time) with Interrupt
- * Vector Configuration CD (§5.1.25.1.9) and the Admin CQ exempt from coalescing.
+ * Interrupt Coalescing (Base 2.1 §5.1.25.2.2: aggregation threshold and time) with Interrupt
+ * Vector Configuration CD (§5.1.25.2.3) and the Admin CQ exempt from coalescing.
  *
  * @module
  */
@@ -29,7 +29,7 @@ import {
 } from "./_io_msix.ts";
 
 const MSIX_SECTION = "PCIe Transport 1.1 §3.2";
-const COALESCING_SECTION = "Base 2.1 §5.1.25.1.8";
+const COALESCING_SECTION = "Base 2.1 §5.1.25.2.2";
 const IRQ_IO: ["namespace", "io-queues", "msix"] = ["namespace", "io-queues", "msix"];
 /** Interrupt Coalescing: THR (bits 7:0, 0's based) and TIME (bits 15:8, 100 µs units). */
 const coalescing = (thr: number, time: number) => (thr & 0xff) | ((time & 0xff) << 8);
@@ -190,7 +190,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
   {
     id: "interrupt.create-cq.vector-out-of-range",
     title: "Create I/O CQ with IV beyond the MSI-X table fails with Invalid Interrupt Vector",
-    section: "Base 2.1 §5.2.2",
+    section: "Base 2.1 §5.2.1",
     needs: ["io-queues", "msix"],
     run(ctx: CaseContext) {
       ctx.ctrl.enable();
@@ -236,7 +236,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
   {
     id: "interrupt.coalescing.vector-cd",
     title: "Interrupt Vector Configuration CD = 1 exempts a vector from coalescing",
-    section: "Base 2.1 §5.1.25.1.9",
+    section: "Base 2.1 §5.1.25.2.3",
     needs: IRQ_IO,
     run(ctx: CaseContext) {
       const iv = ioVector(ctx);

@@ -43,7 +43,7 @@ const IO: ["namespace", "io-queues"] = ["namespace", "io-queues"];
 /** Copy descriptor format 0h, advertised in Identify Controller OCFS bit 0. */
 const COPY_FORMAT_0 = 0;
 
-/** Where PRP Entry 1 and 2 sit in an SQE (Base 2.1 §3.3.3.1). */
+/** Where PRP Entry 1 and 2 sit in an SQE (Base 2.1 §4.1.1). */
 const PRP1_OFFSET = offsetOf(SubmissionQueueEntry, "prp1");
 const PRP2_OFFSET = offsetOf(SubmissionQueueEntry, "prp2");
 

@@ -308,7 +308,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
   {
     id: "nvm.opcode.queue-survives",
     title: "after an invalid opcode the queue keeps working",
-    section: "Base 2.1 §3.3.3.2.1.2",
+    section: "Base 2.1 §4.2.3.1",
     needs: IO,
     run(ctx: CaseContext) {
       const env = ioEnv(ctx);

@@ -1,5 +1,5 @@
 /**
- * Conformance cases: shadow-doorbell — Doorbell Buffer Config (Base 2.1 §5.2.8): the buffers
+ * Conformance cases: shadow-doorbell — Doorbell Buffer Config (Base 2.1 §5.2.5): the buffers
  * must be page aligned; once configured, a host that writes every doorbell value to the Shadow
  * Doorbell buffer and rings MMIO only when the EventIdx rule says so still gets every command
  * processed (SQ side and CQ side); the controller keeps EventIdx meaningful; and the
@@ -24,7 +24,7 @@ import {
   shadowSlot,
 } from "./_io_shadow.ts";
 
-const SECTION = "Base 2.1 §5.2.8";
+const SECTION = "Base 2.1 §5.2.5";
 const SHADOW_IO: ["namespace", "io-queues", "dbbuf"] = ["namespace", "io-queues", "dbbuf"];
 /** A byte offset that breaks page alignment. */
 const MISALIGN = 0x200;

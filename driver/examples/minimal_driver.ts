@@ -73,11 +73,11 @@ const CSTS_SHST_MASK = Number(reg.encodeRegister(reg.CSTS, { shst: 3 }));
 const CSTS_SHST_COMPLETE = Number(
   reg.encodeRegister(reg.CSTS, { shst: reg.ShutdownStatus.COMPLETE }),
 );
-// Byte offsets in the 64-byte SQE (§3.3.3.1): CID in CDW0, the data pointer in bytes 24..39.
+// Byte offsets in the 64-byte SQE (§4.1.1): CID in CDW0, the data pointer in bytes 24..39.
 const SQE_CID = SubmissionQueueEntry.field("cid").offset;
 const SQE_PRP1 = SubmissionQueueEntry.field("prp1").offset;
 const SQE_PRP2 = SubmissionQueueEntry.field("prp2").offset;
-// Byte offsets in the 16-byte CQE (§3.3.3.2): DW2 = SQ head and SQ id, DW3 = CID and status.
+// Byte offsets in the 16-byte CQE (§4.2.1): DW2 = SQ head and SQ id, DW3 = CID and status.
 const CQE_DW1 = CompletionQueueEntry.field("dw1").offset;
 const CQE_DW2 = CompletionQueueEntry.field("sqhd").offset;
 const CQE_DW3 = CompletionQueueEntry.field("cid").offset;
@@ -95,7 +95,7 @@ type Ended = { done: CompletionCallback; kind: HostErrorKind; cid: number };
 class QueuePair {
   sqTail = 0;
   cqHead = 0;
-  phase = 1; // phase tag of new CQEs: 1 on the first pass, flipped on each wrap (§3.3.3.2)
+  phase = 1; // phase tag of new CQEs: 1 on the first pass, flipped on each wrap (§4.2.4)
   readonly done: (CompletionCallback | null)[];
   readonly started: number[];
   readonly timeout: number[];
@@ -119,7 +119,7 @@ class QueuePair {
     this.started = new Array(slots).fill(0);
     this.timeout = new Array(slots).fill(0);
     for (let i = slots - 1; i >= 0; i--) this.free.push(i);
-    this.sq = host.allocate(depth * SQE_SIZE, PAGE); // queues are page aligned (§5.2.2, §5.2.3)
+    this.sq = host.allocate(depth * SQE_SIZE, PAGE); // queues are page aligned (§5.2.1, §5.2.2)
     this.cq = host.allocate(depth * CQE_SIZE, PAGE);
     host.memFill(this.cq, depth * CQE_SIZE, 0); // phase 0 everywhere: nothing posted yet
     this.lists = host.allocate(slots * PAGE, PAGE);
@@ -227,7 +227,7 @@ export class MinimalDriver implements DriverModel {
     if (!(cap.css & (1 << reg.CapCssBit.NVM))) throw new DriverError("no NVM command set");
     this.#readyTimeout = reg.timeoutUnitsToNs(cap.to); // CAP.TO: worst time to RDY (§3.1.4.1)
     // 1. Disable: CC.EN = 0 (other CC fields may change only while disabled), then wait for
-    //    CSTS.RDY = 0 (§3.5.2).
+    //    CSTS.RDY = 0 (§3.5.1).
     const old = host.read32(reg.RegisterOffset.CC);
     if (old & CC_EN) host.write32(reg.RegisterOffset.CC, old & ~CC_EN);
     this.#waitCsts(CSTS_RDY, 0, "CSTS.RDY = 0 after CC.EN = 0");
@@ -253,7 +253,7 @@ export class MinimalDriver implements DriverModel {
       // MDTS is in units of CAP.MPSMIN pages, 0 = no limit; one PRP list page bounds us too.
       const mdts = id.mdts ? 2 ** id.mdts * PAGE : Infinity;
       this.#maxTransfer = Math.min(mdts, PRP_LIST_ENTRIES * PAGE);
-      // 5. Number of Queues (Feature 07h, §5.1.25.1.7): one SQ and one CQ (0's based counts).
+      // 5. Number of Queues (Feature 07h, §5.1.25.2.1): one SQ and one CQ (0's based counts).
       const cdw11 = Number(encodeValue(NumberOfQueues, { nsqr: 0, ncqr: 0 }));
       const fid = FeatureId.NUMBER_OF_QUEUES;
       this.#adminSync(admin.SetFeatures.encode({ opcode: AdminOpcode.SET_FEATURES, fid, cdw11 }));
@@ -353,7 +353,7 @@ export class MinimalDriver implements DriverModel {
     return true;
   }
 
-  // ---------------------------------------------------------------- submission (§3.3.3.1)
+  // ---------------------------------------------------------------- submission (§4.1.1)
 
   /** Builds the SQE and queues it; false when all slots are busy. */
   submit(cmd: DriverCommand, done: CompletionCallback): boolean {
@@ -387,7 +387,7 @@ export class MinimalDriver implements DriverModel {
   }
 
   /**
-   * PRPs (§4.3): PRP1 is the first byte (any dword-aligned offset); every further entry is a
+   * PRPs (§4.3.1): PRP1 is the first byte (any dword-aligned offset); every further entry is a
    * whole 4 KiB page. Two entries: PRP2 is the second page. More: PRP2 points to this slot's list
    * page. So segments after the first must start on a page boundary and segments before the last
    * must end on one; anything else is a "bad-buffer" host error.
@@ -434,7 +434,7 @@ export class MinimalDriver implements DriverModel {
   /** Nothing to do: every submit rings its doorbell at once. */
   flush(): void {}
 
-  // ---------------------------------------------------------------- completion (§3.3.3.2)
+  // ---------------------------------------------------------------- completion (§4.2.1)
 
   /** Host-ended commands, then the admin CQ, then the I/O CQ. Returns callbacks run. */
   processCompletions(): number {
@@ -463,7 +463,7 @@ export class MinimalDriver implements DriverModel {
       if (!done) continue; // unknown or stale CID: a device bug; drop it, never crash
       q.done[cid] = null;
       q.free.push(cid);
-      const st = unpackStatus(status); // SC, SCT, CRD, More, DNR (§3.3.3.2.1)
+      const st = unpackStatus(status); // SC, SCT, CRD, More, DNR (§4.2.3)
       c.status = st.sct << 8 | st.sc;
       c.crd = st.crd;
       c.more = st.m === 1;
@@ -555,7 +555,10 @@ export class MinimalDriver implements DriverModel {
     return ended;
   }
 
-  /** Delete the I/O SQ, then its CQ (§5.2.5), then a normal shutdown: CC.SHN = 01b (§3.6.2). */
+  /**
+   * Delete the I/O SQ (§5.2.4), then its CQ (§5.2.3), then a normal shutdown: CC.SHN = 01b
+   * (§3.6.1).
+   */
   shutdown(): void {
     if (this.#admin && this.#io) {
       try {

@@ -1,6 +1,6 @@
 /**
- * Data pointers the way Linux's `nvme_map_data` builds them (Base 2.1 §4.3 PRP, §4.4 SGL), written
- * independently of the controller's walkers so each checks the other:
+ * Data pointers the way Linux's `nvme_map_data` builds them (Base 2.1 §4.3.1 PRP, §4.3.2 SGL),
+ * written independently of the controller's walkers so each checks the other:
  *
  * - PRP1 is the first address at any dword-aligned offset; the first chunk runs to the end of its
  *   4 KiB controller page.

@@ -1,5 +1,5 @@
 /**
- * Shadow doorbells the way Linux's `nvme_dbbuf_*` uses them (Base 2.1 §5.1.7 Doorbell Buffer
+ * Shadow doorbells the way Linux's `nvme_dbbuf_*` uses them (Base 2.1 §5.2.5 Doorbell Buffer
  * Config; the EventIdx rule is virtio's `vring_need_event`):
  *
  * - two host buffers laid out like the doorbell registers (SQ tail of queue q at entry

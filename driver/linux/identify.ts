@@ -44,7 +44,7 @@ const scratchWords = new Int32Array(scratch.buffer);
 const lastControllerWords = new Int32Array(IDENTIFY_DATA_SIZE / Int32Array.BYTES_PER_ELEMENT);
 let lastController: IdentifyControllerValue | null = null;
 
-/** Identify Namespace fields bring-up needs (Base 2.1 §5.1.13.2.2; NVM CS 1.1 §4.1.5.1). */
+/** Identify Namespace fields bring-up needs (NVM CS 1.1 §4.1.5.1). */
 const NSZE = IdentifyNamespace.field("nsze").offset;
 const NCAP = IdentifyNamespace.field("ncap").offset;
 const FLBAS = IdentifyNamespace.field("flbas").offset;

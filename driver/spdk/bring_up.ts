@@ -149,7 +149,7 @@ function commandSet(cap: Capabilities): number {
 }
 
 /**
- * Disable first (Base 2.1 §3.5.2): when CC.EN = 1 and RDY is still 0, wait for RDY (a reset in
+ * Disable first (Base 2.1 §3.5.1): when CC.EN = 1 and RDY is still 0, wait for RDY (a reset in
  * progress) unless CFS is set; then CC.EN = 0 and wait for RDY = 0, bounded by CAP.TO.
  */
 export function disableController(host: HostPort, cap: Capabilities): void {
@@ -210,7 +210,7 @@ export function waitReady(host: HostPort, cap: Capabilities): void {
 }
 
 /**
- * Normal shutdown (Base 2.1 §3.6.2): CC.SHN = 01b with EN kept, then wait for CSTS.SHST = 10b.
+ * Normal shutdown (Base 2.1 §3.6.1): CC.SHN = 01b with EN kept, then wait for CSTS.SHST = 10b.
  * Returns false when SHST did not reach "complete" within `timeoutNs` (or the device is gone).
  */
 export function shutdownController(host: HostPort, timeoutNs: number): boolean {

@@ -152,7 +152,7 @@ export function initController(
     dstrd,
     pageSize,
     maxCompletions,
-    sgl: "none", // "PRPs shall be used for all Admin commands" (Base 2.1 §4.1.2)
+    sgl: "none", // "PRPs shall be used for all Admin commands" (Base 2.1 §4.1.1, Figure 91 PSDT)
     delayCmdSubmit: false,
   });
   setAdminQueue(host, admin.sqAddr, admin.cqAddr, admin.entries);

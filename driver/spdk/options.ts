@@ -99,7 +99,7 @@ const MAX_QUEUE_ENTRIES = 0x10000;
 const MIN_QUEUE_ENTRIES = 2;
 /** AQA.ASQS/ACQS are 12-bit 0's based values (Base 2.1 §3.1.4.8). */
 const MAX_ADMIN_ENTRIES = 0x1000;
-/** Number of Queues NSQR/NCQR are 16-bit 0's based, and FFFFh is reserved (Base 2.1 §5.1.25.1.7). */
+/** Number of Queues NSQR/NCQR are 16-bit 0's based; FFFFh is reserved (Base 2.1 §5.1.25.2.1). */
 const MAX_IO_QUEUES = 0xffff;
 
 function fail(name: string, what: string, value: unknown): never {

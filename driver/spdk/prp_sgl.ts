@@ -6,14 +6,14 @@
  * Layout (as SPDK's `nvme_tracker`): every command owns one 4 KiB-aligned, 4 KiB tracker page,
  * and its PRP list or SGL segment sits inside it at byte offset 72. So:
  *
- * - **PRP** (Base 2.1 §4.3): one flat list, never chained. PRP1 is the first address (any dword
+ * - **PRP** (Base 2.1 §4.3.1): one flat list, never chained. PRP1 is the first address (any dword
  *   aligned offset); every later entry is a memory page address. The list holds at most
  *   (4096 − 72) / 8 = 503 entries and ends exactly at the tracker page end, so PRP2 points to a
  *   list that is **not page aligned** (offset 48h) — legal, since a PRP List pointer may carry an
  *   offset. Exactly two entries: PRP2 is the second page itself, not a list. Segments after the
  *   first must start on a page boundary and segments before the last must end on one (SPDK
  *   asserts the latter in its callers; here it is a host error, never a wrong transfer).
- * - **SGL** (Base 2.1 §4.4): no size threshold (unlike Linux). Physically contiguous segments are
+ * - **SGL** (Base 2.1 §4.3.2): no size threshold (unlike Linux). Physically contiguous segments are
  *   merged; one descriptor goes into the SQE as a Data Block, more go into one Last Segment list
  *   of at most 250 descriptors in the tracker page. With SGLS bits 1:0 = 10b each Data Block
  *   must be dword aligned with dword granularity.
@@ -40,7 +40,7 @@ export const TRACKER_LIST_OFFSET = 72;
 export const MAX_PRP_LIST_ENTRIES = (TRACKER_BYTES - TRACKER_LIST_OFFSET) / 8;
 /** SGL descriptors a tracker holds (SPDK's `NVME_MAX_SGL_DESCRIPTORS`). */
 export const MAX_SGL_DESCRIPTORS = 250;
-/** A PRP entry's offset must have bits 1:0 clear (Base 2.1 §4.3). */
+/** A PRP entry's offset must have bits 1:0 clear (Base 2.1 §4.3.1). */
 const DWORD = 4;
 /** The SGL Data Block Length field is 32 bits. */
 const MAX_SGL_LENGTH = 0xffff_ffff;

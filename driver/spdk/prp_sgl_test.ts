@@ -62,7 +62,7 @@ Deno.test("PRP builder: SPDK's iov cases and edges", () => {
   assert(!prp([{ addr: 0.5, length: 8 }]).ok, "not an address");
 });
 
-// An independent reading of Base 2.1 §4.3: PRP1 covers up to its page end; then PRP2 is the next
+// An independent reading of Base 2.1 §4.3.1: PRP1 covers up to its page end; then PRP2 is the next
 // page, or a list of pages (list entries given as read from the builder).
 function walk(b: PrpBuilder, total: number, page: number): [number, number][] {
   const pages = [b.prp1];

@@ -8,7 +8,7 @@
  *   tail advances with wrap. The SQ doorbell is rung at once, unless the command says `more`
  *   or the qpair delays submission (`delay_cmd_submit`), when `process()` or `flush()` rings it.
  *   The tail never passes the SQ head the controller reported in its CQEs (Base 2.1 §3.3.1.5).
- * - **Completion.** Phase tag first, then the rest of the CQE (Base 2.1 §3.3.3.2); the head wraps
+ * - **Completion.** Phase tag first, then the rest of the CQE (Base 2.1 §4.2.1); the head wraps
  *   and flips the phase; SQHD is recorded; at most `maxCompletions` per call and **one** CQ head
  *   doorbell per call. A CID outside the trackers or naming a free tracker is counted and dropped
  *   (SPDK asserts; a hostile device must not crash us or make us touch memory out of range).
@@ -45,7 +45,7 @@ const LAST_SEGMENT_ID = SglDescriptor.encode({ type: SglType.LAST_SEGMENT })[D_I
 /** CQE offsets: DW0, DW1, DW2 (SQHD, SQID) and DW3 (CID, then the status field). */
 const CQE = (name: string) => CompletionQueueEntry.field(name).offset;
 const DW0 = CQE("dw0"), DW1 = CQE("dw1"), DW2 = CQE("sqhd"), DW3 = CQE("cid");
-/** Status field bits (Base 2.1 §3.3.3.2.1): More, Do Not Retry; CRD is bits 13:12. */
+/** Status field bits (Base 2.1 §4.2.3): More, Do Not Retry; CRD is bits 13:12. */
 const STATUS_MORE = packStatus({ m: 1 }, 0), STATUS_DNR = packStatus({ dnr: 1 }, 0);
 const CRD_SHIFT = 12, CRD_MASK = 3;
 /** `SCT << 8 | SC`: status field bits 11:1. */

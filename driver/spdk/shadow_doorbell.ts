@@ -1,5 +1,5 @@
 /**
- * Shadow doorbells as SPDK uses them (Doorbell Buffer Config, Base 2.1 §5.2.8):
+ * Shadow doorbells as SPDK uses them (Doorbell Buffer Config, Base 2.1 §5.2.5):
  *
  * - The two buffers are **one memory page each** (Shadow Doorbell, EventIdx), laid out like the
  *   doorbell registers: queue y's SQ slot at `2y × (4 << DSTRD)`, its CQ slot one stride later.

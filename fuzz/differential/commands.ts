@@ -28,7 +28,7 @@ export type QueueKind = "admin" | "io";
 /** Data direction as the host sees it. */
 export type Direction = "none" | "in" | "out";
 
-/** A deliberate data pointer fault (Base 2.1 §4.3: PRP entries after PRP1 are page aligned). */
+/** A deliberate data pointer fault (Base 2.1 §4.3.1: PRP entries after PRP1 are page aligned). */
 export type PrpFault = "none" | "prp2-offset" | "list-entry-offset";
 
 /** How the PRP data pointer is laid out over the side's data buffer. */

@@ -35,7 +35,7 @@ const nsid = (d: Parameters<typeof admin>[0]) => d.command?.nsid ?? 0;
 const observed = "Observed by this fuzzer against QEMU 7.2.22";
 
 /** Statuses Base 2.1 allows Create I/O CQ to fail with (§5.2.1: Invalid Queue Identifier, Invalid
- * Queue Size, Invalid Interrupt Vector; §3.3.3.2.1.2 generic: Invalid Field in Command for PC or
+ * Queue Size, Invalid Interrupt Vector; §4.2.3.1 generic: Invalid Field in Command for PC or
  * a reserved bit, PRP Offset Invalid for a PRP1 that is not page aligned). */
 const CREATE_CQ_ERRORS: ReadonlySet<number> = new Set([
   Status.INVALID_QUEUE_IDENTIFIER,
@@ -89,7 +89,7 @@ export const ADMIN_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "invalid-queue-deletion-dnr",
     "both-allowed",
-    "Base 2.1 §5.2.3 (Invalid Queue Deletion), §3.3.3.2.1 (DNR)",
+    "Base 2.1 §5.2.3 (Invalid Queue Deletion), §4.2.3 (DNR)",
     [],
     "Delete I/O CQ with an SQ still on it is Invalid Queue Deletion on both sides; QEMU posts it without DNR, the reference with DNR.",
     `${observed}; nvme_del_cq() (${QEMU_NOTES} §2: "no DNR").`,
@@ -108,7 +108,7 @@ export const ADMIN_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "create-cq-vector-without-ien",
     "both-allowed",
-    "Base 2.1 §5.2.2 (IV, IEN)",
+    "Base 2.1 §5.2.1 (IV, IEN)",
     [],
     "Create I/O CQ with interrupts disabled (IEN = 0) and a vector past the MSI-X table: QEMU checks the vector anyway (Invalid Interrupt Vector), the reference ignores the unused field.",
     `${observed}: CDW11 410001h → QEMU 0x108 + DNR (${QEMU_NOTES} §2).`,
@@ -174,7 +174,7 @@ export const ADMIN_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "keep-alive-command",
     "both-allowed",
-    "Base 2.1 §5.1.16 (optional for PCIe)",
+    "Base 2.1 §5.1.14 (optional for PCIe)",
     [],
     "Keep Alive (18h) is Invalid Command Opcode on QEMU 7.2; the reference completes it.",
     `nvme_admin_cmd() has no case for 18h (${QEMU_NOTES} §2).`,
@@ -185,7 +185,7 @@ export const ADMIN_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "virtualization-management",
     "both-allowed",
-    "Base 2.1 §5.1.24 (optional)",
+    "Base 2.1 §5.2.6 (optional)",
     [],
     "Virtualization Management (1Ch) exists on QEMU (Invalid Field without SR-IOV); the reference does not implement it (Invalid Command Opcode).",
     `${observed} (${QEMU_NOTES} §2).`,

@@ -153,7 +153,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "feature-absent-in-qemu",
     "both-allowed",
-    "Base 2.1 §5.1.25.1 (optional features)",
+    "Base 2.1 §5.1.25 (optional features)",
     [],
     "Optional features the reference implements and QEMU 7.2 does not (LBA Range Type, APST, HMB, Keep Alive Timer, HCTM, NOPSC, Software Progress Marker, Host Identifier) are Invalid Field in Command on QEMU.",
     `nvme_feature_support[] (${QEMU_NOTES} §3).`,
@@ -164,7 +164,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "feature-absent-in-reference",
     "both-allowed",
-    "Base 2.1 §5.1.25.1.16, §5.1.25.1.19 (optional)",
+    "Base 2.1 §5.1.25.1.14, §5.1.25.1.17 (optional)",
     [],
     "Host Behavior Support (16h) and Command Set Profile (19h) are implemented by QEMU, not by the reference (Invalid Field in Command).",
     `nvme_feature_support[] (${QEMU_NOTES} §3).`,
@@ -175,7 +175,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "temperature-threshold-unchecked",
     "qemu",
-    "Base 2.1 §5.1.25.1.4",
+    "Base 2.1 §5.1.25.1.3",
     [],
     "Set Features Temperature Threshold for a sensor that does not exist (TMPSEL 1h–Eh) or with a reserved THSEL succeeds on QEMU; the reference fails it with Invalid Field in Command.",
     `${observed}: CDW11 100BCh and 29F969h → success. QEMU keeps thresholds for the composite sensor only (${QEMU_NOTES} §3).`,
@@ -190,7 +190,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "namespace-feature-nsid-zero",
     "qemu",
-    "Base 2.1 §5.1.11, §5.1.25.1.5",
+    "Base 2.1 §5.1.11, NVM CS 1.1 (Error Recovery feature)",
     ["features.error-recovery.round-trip", "features.select.capabilities-consistent"],
     "Get/Set Features Error Recovery (namespace specific) with NSID 0h is Invalid Namespace or Format on QEMU; the reference applies it to the controller's namespaces.",
     "nvme_get_feature()/nvme_set_feature() check the NSID of namespace-specific features first.",
@@ -223,7 +223,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "iv-config-admin-cd",
     "both-allowed",
-    "Base 2.1 §5.1.25.1.10",
+    "Base 2.1 §5.1.25.2.3",
     [],
     "Interrupt Vector Configuration of vector 0 reports CD (coalescing disabled) on QEMU; the reference reports 0. Coalescing never applies to the admin vector either way.",
     `${observed}: DW0 0x10000 (${QEMU_NOTES} §3).`,
@@ -232,7 +232,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "timestamp",
     "both-allowed",
-    "Base 2.1 §5.1.25.1.14",
+    "Base 2.1 §5.1.25.1.7",
     [],
     "The Timestamp counts each side's own clock (virtual vs wall-clock time); QEMU answers SEL default/saved with success and no data transferred.",
     `${observed}; nvme_get_feature() transfers the timestamp only for SEL current.`,
@@ -303,7 +303,7 @@ export const FEATURE_LOG_DEVIATIONS: readonly DifferentialDeviation[] = [
   dev(
     "log-page-prp-by-transfer-length",
     "qemu",
-    "Base 2.1 §4.3 (PRP2 is a list when the command's transfer needs more than two pages)",
+    "Base 2.1 §4.3.1 (PRP2 is a list when the command's transfer needs more than two pages)",
     [],
     "QEMU walks the PRPs of a Get Log Page for the bytes it transfers (at most the log), not for NUMD: PRP2 is taken as a page pointer when the log fits in two pages although NUMD needs a list (PRP Offset Invalid), and faults past the log are never seen.",
     `${observed}: LID 04h, NUMD 512 KiB, PRP1 +AE4h, list at +800h → QEMU 0x013; LID 02h with a misaligned PRP2 past the log → QEMU success.`,

@@ -30,7 +30,7 @@ export const IO_DEVIATIONS: readonly DifferentialDeviation[] = [
   {
     id: "prp1-offset-not-dword",
     kind: "qemu",
-    section: "Base 2.1 §4.3 (PRP1 offset bits 1:0 are 00b)",
+    section: "Base 2.1 §4.3.1 (PRP1 offset bits 1:0 are 00b)",
     conformance: ["data-pointer.prp1.offset-not-dword"],
     reason: "A PRP1 that is not dword aligned is used as given by QEMU (the transfer succeeds); " +
       "the reference fails the command with PRP Offset Invalid.",
@@ -79,7 +79,7 @@ export const IO_DEVIATIONS: readonly DifferentialDeviation[] = [
   {
     id: "io-nsid-checked-before-opcode",
     kind: "both-allowed",
-    section: "Base 2.1 §3.3.3.2.1.2 (no order among command errors)",
+    section: "Base 2.1 §4.2.3.1 (no order among command errors)",
     conformance: [],
     reason: "An unknown I/O opcode with a bad NSID: QEMU reports the NSID, the reference the " +
       "opcode.",
@@ -103,7 +103,7 @@ export const IO_DEVIATIONS: readonly DifferentialDeviation[] = [
   {
     id: "compare-failure-dnr",
     kind: "both-allowed",
-    section: "Base 2.1 §3.3.3.2.1 (DNR), NVM CS 1.1 §3.3.1",
+    section: "Base 2.1 §4.2.3 (DNR), NVM CS 1.1 §3.3.1",
     conformance: [],
     reason: "Compare Failure is posted with DNR by the reference and without DNR by QEMU.",
     evidence: `${observed}. Whether a retry could succeed is the controller's call.`,
@@ -138,7 +138,7 @@ export const IO_DEVIATIONS: readonly DifferentialDeviation[] = [
   {
     id: "dulbe-unsupported-in-reference",
     kind: "both-allowed",
-    section: "NVM CS 1.1 §4.1.5.1 (NSFEAT.DAE), Base 2.1 §5.1.25.1.5 (DULBE)",
+    section: "NVM CS 1.1 §4.1.5.1 (NSFEAT.DAE) and Error Recovery feature (DULBE)",
     conformance: [],
     reason: "After Set Features Error Recovery with DULBE = 1, QEMU (NSFEAT.DAE = 1) fails reads " +
       "and compares of unwritten blocks with Deallocated or Unwritten Logical Block; the " +

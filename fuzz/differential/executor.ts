@@ -293,7 +293,7 @@ export class DiffSide {
     const listBase = this.#list + listOffset;
     const write = (i: number, v: number) => h.memWriteU64(this.#list + listPage * PAGE + i * 8, v);
     for (let k = 0; k < entries; k++) {
-      // The last slot of a list page chains to the next list page (Base 2.1 §4.3) unless it holds
+      // The last slot of a list page chains to the next list page (Base 2.1 §4.3.1) unless it holds
       // the final entry.
       if (slot === PAGE / 8 - 1 && k < entries - 1 && listPage < LIST_PAGES - 1) {
         write(slot, this.#list + (listPage + 1) * PAGE);

@@ -10,7 +10,7 @@ import { NvmOpcode } from "../../spec/opcodes.ts";
 import { SGL_DESCRIPTOR_SIZE, SglDescriptor, SglSubtype, SglType } from "../../spec/sgl.ts";
 import { Psdt } from "../../spec/sqe.ts";
 
-/** Byte offset of the data pointer (SGL Entry 1) in an SQE (Base 2.1 §3.3.3.1). */
+/** Byte offset of the data pointer (SGL Entry 1) in an SQE (Base 2.1 §4.1.1). */
 const DPTR_OFFSET = 24;
 
 /** Temporary folders this platform created and left behind. */

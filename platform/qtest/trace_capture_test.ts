@@ -4,7 +4,7 @@ import { RegisterOffset } from "../../spec/registers.ts";
 import { parseQemuLogLine } from "./qemu_trace_log.ts";
 import { qemuTest, withQemu } from "./_test_helpers.ts";
 
-/** BAR0 offset of the admin SQ tail doorbell (Base 2.1 §3.1.4.21, DSTRD 0). */
+/** BAR0 offset of the admin SQ tail doorbell (PCIe Transport 1.1 §3.1.2.1, DSTRD 0). */
 const ADMIN_SQ_TAIL_DOORBELL = 0x1000;
 
 qemuTest("QEMU trace capture: readTrace has every line, a named file is kept", async () => {
