@@ -85,6 +85,15 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/**
+ * Nanoseconds per 4 KiB copy of the baseline, for a summary: measured twice (the summaries call
+ * it after their cases) and the faster kept, so a stall at one moment cannot make every case look
+ * cheap relative to it.
+ */
+export function memcpyNs(): number {
+  return Math.min(timePerCall(memcpyBatch), timePerCall(memcpyBatch, 0)) / BATCH;
+}
+
 /** A rate (per second) rounded to an integer with thousands separators, as the summaries print. */
 export function formatRate(perSecond: number): string {
   return Math.round(perSecond).toLocaleString("en-US");

@@ -22,13 +22,7 @@
  */
 
 import { BenchRig } from "./_bench_host.ts";
-import {
-  BATCH,
-  benchMemcpyBaseline,
-  formatRate,
-  memcpyBatch,
-  timePerCall,
-} from "./_bench_timing.ts";
+import { BATCH, benchMemcpyBaseline, formatRate, memcpyNs, timePerCall } from "./_bench_timing.ts";
 
 export { BATCH };
 
@@ -53,18 +47,22 @@ for (const c of CASES) {
 }
 
 function summary(): void {
-  const copy = timePerCall(memcpyBatch) / BATCH;
-  const lines = [`summary (${BATCH} per batch; commands/s = ${BATCH} / time per batch):`];
-  lines.push(`  memcpy 4 KiB                ${formatRate(1e9 / copy).padStart(12)} copies/s`);
-  for (const c of CASES) {
+  const measured = CASES.map((c) => {
     const before = rig.machine.counters.snapshot();
     const perCmd = timePerCall(() => rig.run(c.kind, c.qd, BATCH)) / BATCH;
     const after = rig.machine.counters.snapshot();
-    const cmds = after.ioCommands - before.ioCommands;
-    const mmio = (after.mmioWrites - before.mmioWrites) / cmds;
+    const mmio = (after.mmioWrites - before.mmioWrites) / (after.ioCommands - before.ioCommands);
+    return { name: c.name, perCmd, mmio };
+  });
+  const copy = memcpyNs();
+  const lines = [`summary (${BATCH} per batch; commands/s = ${BATCH} / time per batch):`];
+  lines.push(`  memcpy 4 KiB                ${formatRate(1e9 / copy).padStart(12)} copies/s`);
+  for (const m of measured) {
     lines.push(
-      `  ${c.name.padEnd(26)}  ${formatRate(1e9 / perCmd).padStart(12)} commands/s` +
-        `  (${(perCmd / copy).toFixed(1)}× a 4 KiB memcpy, ${mmio.toFixed(3)} MMIO writes/command)`,
+      `  ${m.name.padEnd(26)}  ${formatRate(1e9 / m.perCmd).padStart(12)} commands/s` +
+        `  (${(m.perCmd / copy).toFixed(1)}× a 4 KiB memcpy, ${
+          m.mmio.toFixed(3)
+        } MMIO writes/command)`,
     );
   }
   console.log(lines.join("\n"));

@@ -22,13 +22,7 @@ import type { DriverCompletion, DriverFactory, DriverModel } from "../driver/mod
 import { resolveDriver } from "../driver/registry.ts";
 import { Machine } from "../platform/machine.ts";
 import { NvmOpcode } from "../spec/opcodes.ts";
-import {
-  BATCH,
-  benchMemcpyBaseline,
-  formatRate,
-  memcpyBatch,
-  timePerCall,
-} from "./_bench_timing.ts";
+import { BATCH, benchMemcpyBaseline, formatRate, memcpyNs, timePerCall } from "./_bench_timing.ts";
 
 export { BATCH };
 
@@ -128,16 +122,19 @@ for (const c of cases) {
 }
 
 function summary(): void {
-  const copy = timePerCall(memcpyBatch) / BATCH;
+  const measured = cases.map((c) => ({
+    name: c.name,
+    perCmd: timePerCall(() => c.rig.run(c.opcode, c.qd, BATCH)) / BATCH,
+  }));
+  const copy = memcpyNs();
   const lines = [`summary (${BATCH} per batch):`];
   lines.push(
     `  memcpy 4 KiB                         ${formatRate(1e9 / copy).padStart(12)} copies/s`,
   );
-  for (const c of cases) {
-    const perCmd = timePerCall(() => c.rig.run(c.opcode, c.qd, BATCH)) / BATCH;
+  for (const m of measured) {
     lines.push(
-      `  ${c.name.padEnd(35)}  ${formatRate(1e9 / perCmd).padStart(12)} commands/s` +
-        `  (${(perCmd / copy).toFixed(1)}× a 4 KiB memcpy)`,
+      `  ${m.name.padEnd(35)}  ${formatRate(1e9 / m.perCmd).padStart(12)} commands/s` +
+        `  (${(m.perCmd / copy).toFixed(1)}× a 4 KiB memcpy)`,
     );
   }
   console.log(lines.join("\n"));
