@@ -94,8 +94,12 @@ export class AdminPump implements Admin {
   }
 }
 
-/** Submits one Asynchronous Event Request; returns its CID (it stays outstanding). */
-export function postAer(pump: AdminPump): number {
+/**
+ * Submits one Asynchronous Event Request; returns its CID (it stays outstanding). Unlike
+ * `postAer` in `_io_events.ts` it does not wait for the fetch: callers batch AERs
+ * (`submitAers`) or wait for an event themselves.
+ */
+export function submitAer(pump: AdminPump): number {
   return pump.submit(AsyncEventRequest.encode({ opcode: AdminOpcode.ASYNC_EVENT_REQUEST }));
 }
 
@@ -108,11 +112,11 @@ const FETCH_PAUSE_NS = 1_000_000;
  * Submits `n` AERs in batches, pausing after each so the controller fetches them as they come
  * rather than finding the whole run at once. Returns their CIDs.
  */
-export function postAers(pump: AdminPump, n: number): number[] {
+export function submitAers(pump: AdminPump, n: number): number[] {
   const cids: number[] = [];
   for (let i = 0; i < n; i++) {
     if (i > 0 && i % AER_BATCH === 0) pump.host.sleep(FETCH_PAUSE_NS);
-    cids.push(postAer(pump));
+    cids.push(submitAer(pump));
   }
   pump.host.sleep(FETCH_PAUSE_NS);
   return cids;
@@ -206,7 +210,7 @@ export const INVALID_VALUE_EVENT: ExpectedEvent = {
 
 /** Posts an AER, writes the doorbell of an uncreated SQ, and checks the Error event it reports. */
 export function raiseInvalidRegisterEvent(ctx: CaseContext, pump: AdminPump, what: string): void {
-  const cid = postAer(pump);
+  const cid = submitAer(pump);
   writeUncreatedSqDoorbell(pump.host, ctx.ctrl.dstrd, UNCREATED_QID);
   expectEvent(ctx, pump, cid, INVALID_REGISTER_EVENT, what);
 }
@@ -251,7 +255,7 @@ export function expectErrorEventsMaskedUntilLogRead(
   masked: string,
   unmasked: string,
 ): void {
-  const cid = postAer(pump);
+  const cid = submitAer(pump);
   writeUncreatedSqDoorbell(ctx.host, ctx.ctrl.dstrd, UNCREATED_QID);
   expectNoEvent(ctx, pump, cid, masked);
   readErrorLog(ctx, pump, 0);

@@ -28,11 +28,11 @@ import {
   expectEvent,
   expectNoEvent,
   INVALID_VALUE_EVENT,
-  postAer,
-  postAers,
   QUIET_WINDOW_NS,
   raiseInvalidRegisterEvent,
   readErrorLog,
+  submitAer,
+  submitAers,
   UNCREATED_QID,
 } from "./_admin_events.ts";
 import { attachNamespace, createNamespace, deleteNamespace, ownCntlid } from "./_admin_ns.ts";
@@ -79,7 +79,7 @@ function smallQueuePump(ctx: CaseContext): AdminPump {
  */
 function outOfRangeDoorbell(ctx: CaseContext, doorbell: number, what: string): void {
   const pump = smallQueuePump(ctx);
-  const cid = postAer(pump);
+  const cid = submitAer(pump);
   ctx.host.write32(doorbell, SMALL_QUEUE);
   expectEvent(ctx, pump, cid, INVALID_VALUE_EVENT, what);
   readErrorLog(ctx, pump, 0);
@@ -103,8 +103,8 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const depth = Math.min(MAX_ADMIN_DEPTH, (ctx.caps.identify?.aerl ?? 0) + AER_HEADROOM);
       const pump = enablePump(ctx, Math.max(DEFAULT_ADMIN_DEPTH, depth));
       const { aerl } = idCtrl(ctx, pump);
-      const cids = postAers(pump, aerl + 1);
-      const extra = postAer(pump);
+      const cids = submitAers(pump, aerl + 1);
+      const extra = submitAer(pump);
       const c = pump.waitFor(extra);
       ctx.expectStatus(c, Status.ASYNC_EVENT_REQUEST_LIMIT_EXCEEDED, `AER number ${aerl + 2}`);
       const early = pump.drain(QUIET_WINDOW_NS).filter((x) => cids.includes(x.cid));
@@ -122,7 +122,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
     needs: ["identify"],
     run(ctx: CaseContext) {
       const pump = enablePump(ctx);
-      const cid = postAer(pump);
+      const cid = submitAer(pump);
       for (let i = 0; i < BACKGROUND_COMMANDS; i++) idCtrl(ctx, pump);
       expectNoEvent(ctx, pump, cid, "AER with no event");
     },
@@ -190,7 +190,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       needNsNotices(ctx, pump);
       ctx.expectStatus(setFeature(pump, FeatureId.ASYNC_EVENT_CONFIG, 0), 0, "AEC = 0");
       const cntlid = ownCntlid(ctx, pump);
-      const cid = postAer(pump);
+      const cid = submitAer(pump);
       const nsid = createNamespace(ctx, pump);
       try {
         ctx.expectStatus(attachNamespace(pump, nsid, cntlid), 0, `attach NSID ${nsid}`);
@@ -212,7 +212,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       ctx.expectStatus(setFeature(pump, FeatureId.ASYNC_EVENT_CONFIG, AEC_NS_ATTR), 0, "AEC");
       getLogPage(pump, LogPageId.CHANGED_NS, CHANGED_NS_SIZE); // start from an empty list
       const cntlid = ownCntlid(ctx, pump);
-      const cid = postAer(pump);
+      const cid = submitAer(pump);
       const nsid = createNamespace(ctx, pump);
       try {
         ctx.expectStatus(attachNamespace(pump, nsid, cntlid), 0, `attach NSID ${nsid}`);
@@ -246,7 +246,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const aec = setFeature(pump, FeatureId.ASYNC_EVENT_CONFIG, AEC_TEMPERATURE);
       ctx.expectStatus(aec, 0, "AEC temperature warnings");
       const old = getFeature(pump, FeatureId.TEMPERATURE_THRESHOLD);
-      const cid = postAer(pump);
+      const cid = submitAer(pump);
       const threshold = t - THRESHOLD_MARGIN_K;
       ctx.expectStatus(
         setFeature(pump, FeatureId.TEMPERATURE_THRESHOLD, threshold),
