@@ -31,12 +31,9 @@
  * @module
  */
 
-import type { Counters } from "../platform/counters.ts";
-import type { FindingsRegistry } from "../platform/findings.ts";
+import { ForwardingHostPort } from "../platform/forwarding_ports.ts";
 import type { DmaAccess } from "../platform/iommu.ts";
 import type { HostPort, InterruptMode } from "../platform/ports.ts";
-import type { TraceEmitterLike } from "../platform/trace.ts";
-import type { HostTraceBody } from "../platform/trace_events.ts";
 import { HangError } from "./property.ts";
 
 /** Rewrites or drops a driver's 32-bit MMIO write: return the value to write, or null to drop. */
@@ -57,19 +54,18 @@ const DEFAULT_BUDGET_NS = 3600e9;
 /** Host accesses a case may make by default. */
 const DEFAULT_MAX_ACCESSES = 50_000_000;
 
-/** The guarded port. */
-export class GuardedHostPort implements HostPort {
+/** The guarded port: every method counts as an access (the observation getters do not). */
+export class GuardedHostPort extends ForwardingHostPort {
   /** Absolute virtual-time deadline (ns); raise it for a longer phase with {@linkcode extend}. */
   deadlineNs: number;
   /** Host accesses so far. */
   accesses = 0;
-  readonly #inner: HostPort;
   readonly #maxAccesses: number;
   readonly #distort: MmioDistortion | null;
 
   /** Wraps `inner`. */
   constructor(inner: HostPort, options: GuardOptions = {}) {
-    this.#inner = inner;
+    super(inner);
     this.deadlineNs = options.deadlineNs ?? inner.now() + DEFAULT_BUDGET_NS;
     this.#maxAccesses = options.maxAccesses ?? DEFAULT_MAX_ACCESSES;
     this.#distort = options.mmioWrite ?? null;
@@ -77,7 +73,7 @@ export class GuardedHostPort implements HostPort {
 
   /** Moves the deadline to `ns` of virtual time from now. */
   extend(ns: number): void {
-    this.deadlineNs = this.#inner.now() + ns;
+    this.deadlineNs = this.inner.now() + ns;
   }
 
   /** Counts one access; throws HangError past the access budget or the deadline. */
@@ -85,14 +81,14 @@ export class GuardedHostPort implements HostPort {
     if (++this.accesses > this.#maxAccesses) {
       throw new HangError(
         `driver made more than ${this.#maxAccesses} host accesses by ` +
-          `${(this.#inner.now() / 1e9).toFixed(3)} s of virtual time (last: ${what}): it is ` +
+          `${(this.inner.now() / 1e9).toFixed(3)} s of virtual time (last: ${what}): it is ` +
           `stuck, or polls too finely to simulate — shorten its timeouts with --driver-options`,
       );
     }
   }
 
   #checkTime(what: string): void {
-    const now = this.#inner.now();
+    const now = this.inner.now();
     if (now > this.deadlineNs) {
       throw new HangError(
         `driver still waiting after ${(now / 1e9).toFixed(3)} s of virtual time ` +
@@ -101,160 +97,143 @@ export class GuardedHostPort implements HostPort {
     }
   }
 
-  /** The wrapped port's platform name. */
-  get platform(): string {
-    return this.#inner.platform;
-  }
-  /** Counters of the simulation. */
-  get counters(): Counters {
-    return this.#inner.counters;
-  }
-  /** Host trace emitter. */
-  get trace(): TraceEmitterLike<HostTraceBody> {
-    return this.#inner.trace;
-  }
-  /** Findings registry. */
-  get findings(): FindingsRegistry {
-    return this.#inner.findings;
-  }
-
   /** 32-bit MMIO read. */
-  read32(offset: number): number {
+  override read32(offset: number): number {
     this.#tick("read32");
-    return this.#inner.read32(offset);
+    return this.inner.read32(offset);
   }
   /** 32-bit MMIO write, distorted when a distortion is set. */
-  write32(offset: number, value: number): void {
+  override write32(offset: number, value: number): void {
     this.#tick("write32");
     if (this.#distort) {
       const v = this.#distort(offset, value);
       if (v === null) return;
-      this.#inner.write32(offset, v);
+      this.inner.write32(offset, v);
       return;
     }
-    this.#inner.write32(offset, value);
+    this.inner.write32(offset, value);
   }
   /** 64-bit MMIO read. */
-  read64(offset: number): bigint {
+  override read64(offset: number): bigint {
     this.#tick("read64");
-    return this.#inner.read64(offset);
+    return this.inner.read64(offset);
   }
   /** 64-bit MMIO write. */
-  write64(offset: number, value: bigint | number): void {
+  override write64(offset: number, value: bigint | number): void {
     this.#tick("write64");
-    this.#inner.write64(offset, value);
+    this.inner.write64(offset, value);
   }
   /** MMIO read of any width. */
-  mmioRead(offset: number, size: 1 | 2 | 4): number {
+  override mmioRead(offset: number, size: 1 | 2 | 4): number {
     this.#tick("mmioRead");
-    return this.#inner.mmioRead(offset, size);
+    return this.inner.mmioRead(offset, size);
   }
   /** MMIO write of any width. */
-  mmioWrite(offset: number, size: 1 | 2 | 4, value: number): void {
+  override mmioWrite(offset: number, size: 1 | 2 | 4, value: number): void {
     this.#tick("mmioWrite");
-    this.#inner.mmioWrite(offset, size, value);
+    this.inner.mmioWrite(offset, size, value);
   }
   /** Configuration read. */
-  configRead(offset: number, size: 1 | 2 | 4): number {
+  override configRead(offset: number, size: 1 | 2 | 4): number {
     this.#tick("configRead");
-    return this.#inner.configRead(offset, size);
+    return this.inner.configRead(offset, size);
   }
   /** Configuration write. */
-  configWrite(offset: number, size: 1 | 2 | 4, value: number): void {
+  override configWrite(offset: number, size: 1 | 2 | 4, value: number): void {
     this.#tick("configWrite");
-    this.#inner.configWrite(offset, size, value);
+    this.inner.configWrite(offset, size, value);
   }
   /** Allocates a DMA-able buffer. */
-  allocate(size: number, align?: number): number {
+  override allocate(size: number, align?: number): number {
     this.#tick("allocate");
-    return this.#inner.allocate(size, align);
+    return this.inner.allocate(size, align);
   }
   /** Frees a buffer. */
-  free(addr: number): void {
+  override free(addr: number): void {
     this.#tick("free");
-    this.#inner.free(addr);
+    this.inner.free(addr);
   }
   /** Maps a range for DMA. */
-  dmaMap(addr: number, length: number, access?: DmaAccess): void {
+  override dmaMap(addr: number, length: number, access?: DmaAccess): void {
     this.#tick("dmaMap");
-    this.#inner.dmaMap(addr, length, access);
+    this.inner.dmaMap(addr, length, access);
   }
   /** Unmaps a range. */
-  dmaUnmap(addr: number, length: number): void {
+  override dmaUnmap(addr: number, length: number): void {
     this.#tick("dmaUnmap");
-    this.#inner.dmaUnmap(addr, length);
+    this.inner.dmaUnmap(addr, length);
   }
   /** CPU read of host memory. */
-  memRead(addr: number, dst: Uint8Array, dstOffset?: number, length?: number): void {
+  override memRead(addr: number, dst: Uint8Array, dstOffset?: number, length?: number): void {
     this.#tick("memRead");
-    this.#inner.memRead(addr, dst, dstOffset, length);
+    this.inner.memRead(addr, dst, dstOffset, length);
   }
   /** CPU write of host memory. */
-  memWrite(addr: number, src: Uint8Array, srcOffset?: number, length?: number): void {
+  override memWrite(addr: number, src: Uint8Array, srcOffset?: number, length?: number): void {
     this.#tick("memWrite");
-    this.#inner.memWrite(addr, src, srcOffset, length);
+    this.inner.memWrite(addr, src, srcOffset, length);
   }
   /** CPU fill of host memory. */
-  memFill(addr: number, length: number, value: number): void {
+  override memFill(addr: number, length: number, value: number): void {
     this.#tick("memFill");
-    this.#inner.memFill(addr, length, value);
+    this.inner.memFill(addr, length, value);
   }
   /** CPU read of a u32. */
-  memReadU32(addr: number): number {
+  override memReadU32(addr: number): number {
     this.#tick("memReadU32");
-    return this.#inner.memReadU32(addr);
+    return this.inner.memReadU32(addr);
   }
   /** CPU write of a u32. */
-  memWriteU32(addr: number, value: number): void {
+  override memWriteU32(addr: number, value: number): void {
     this.#tick("memWriteU32");
-    this.#inner.memWriteU32(addr, value);
+    this.inner.memWriteU32(addr, value);
   }
   /** CPU read of a u64. */
-  memReadU64(addr: number): number {
+  override memReadU64(addr: number): number {
     this.#tick("memReadU64");
-    return this.#inner.memReadU64(addr);
+    return this.inner.memReadU64(addr);
   }
   /** CPU write of a u64. */
-  memWriteU64(addr: number, value: number): void {
+  override memWriteU64(addr: number, value: number): void {
     this.#tick("memWriteU64");
-    this.#inner.memWriteU64(addr, value);
+    this.inner.memWriteU64(addr, value);
   }
   /** Programs interrupts. */
-  setupInterrupts(mode: InterruptMode): number {
+  override setupInterrupts(mode: InterruptMode): number {
     this.#tick("setupInterrupts");
-    return this.#inner.setupInterrupts(mode);
+    return this.inner.setupInterrupts(mode);
   }
   /** Waits for an interrupt, never past the deadline. */
-  waitForInterrupt(vectors: readonly number[] | null, timeoutNs: number): number {
+  override waitForInterrupt(vectors: readonly number[] | null, timeoutNs: number): number {
     this.#tick("waitForInterrupt");
     this.#checkTime("waitForInterrupt");
-    const left = this.deadlineNs - this.#inner.now();
-    const v = this.#inner.waitForInterrupt(vectors, Math.min(timeoutNs, left + 1));
+    const left = this.deadlineNs - this.inner.now();
+    const v = this.inner.waitForInterrupt(vectors, Math.min(timeoutNs, left + 1));
     this.#checkTime("waitForInterrupt");
     return v;
   }
   /** Consumes a latched interrupt. */
-  takeInterrupt(vector: number): boolean {
+  override takeInterrupt(vector: number): boolean {
     this.#tick("takeInterrupt");
-    return this.#inner.takeInterrupt(vector);
+    return this.inner.takeInterrupt(vector);
   }
   /** Current virtual time. */
-  now(): number {
+  override now(): number {
     this.#tick("now");
-    return this.#inner.now();
+    return this.inner.now();
   }
   /** Sleeps, never past the deadline. */
-  sleep(ns: number): void {
+  override sleep(ns: number): void {
     this.#tick("sleep");
     this.#checkTime("sleep");
-    const left = this.deadlineNs - this.#inner.now();
-    this.#inner.sleep(Math.min(ns, left + 1));
+    const left = this.deadlineNs - this.inner.now();
+    this.inner.sleep(Math.min(ns, left + 1));
     this.#checkTime("sleep");
   }
   /** One polling step. */
-  poll(): void {
+  override poll(): void {
     this.#tick("poll");
-    this.#inner.poll();
+    this.inner.poll();
     this.#checkTime("poll");
   }
 }

@@ -30,13 +30,10 @@
  */
 
 import type { NvmeController } from "../controller/controller.ts";
-import type { Counters } from "../platform/counters.ts";
-import type { FindingsRegistry } from "../platform/findings.ts";
+import { ForwardingDevicePort } from "../platform/forwarding_ports.ts";
 import type { PciIdentity } from "../platform/identity.ts";
 import type { DevicePort, NvmeFunction, ResetKind } from "../platform/ports.ts";
-import type { EventCallback, EventHandle } from "../platform/scheduler.ts";
-import type { TraceEmitterLike } from "../platform/trace.ts";
-import type { DeviceTraceBody } from "../platform/trace_events.ts";
+import type { EventHandle } from "../platform/scheduler.ts";
 import { CQE_SIZE } from "../spec/cqe.ts";
 import { decodeDoorbell } from "../spec/doorbell.ts";
 import { RegisterOffset } from "../spec/registers.ts";
@@ -266,59 +263,34 @@ export class HostileDevice implements NvmeFunction {
   }
 }
 
-/** The controller's view of the machine, through the hostile device. */
-class HostilePort implements DevicePort {
-  constructor(readonly inner: DevicePort, readonly device: HostileDevice) {}
-  get functionIndex(): number {
-    return this.inner.functionIndex;
+/**
+ * The controller's view of the machine, through the hostile device: DMA writes (CQEs among them)
+ * and interrupts go through the device's interceptors. Like its base it has no word fast paths,
+ * so every SQE fetch and CQE post is a `dmaRead`/`dmaWrite` the device can see.
+ */
+class HostilePort extends ForwardingDevicePort {
+  constructor(inner: DevicePort, readonly device: HostileDevice) {
+    super(inner);
   }
-  get counters(): Counters {
-    return this.inner.counters;
-  }
-  get trace(): TraceEmitterLike<DeviceTraceBody> {
-    return this.inner.trace;
-  }
-  get findings(): FindingsRegistry {
-    return this.inner.findings;
-  }
-  get msixEnabled(): boolean {
-    return this.inner.msixEnabled;
-  }
-  get busMasterEnabled(): boolean {
-    return this.inner.busMasterEnabled;
-  }
-  now(): number {
-    return this.inner.now();
-  }
-  schedule<T>(delayNs: number, fn: EventCallback<T>, arg?: T): EventHandle {
-    return this.inner.schedule(delayNs, fn, arg);
-  }
-  cancel(handle: EventHandle): boolean {
-    return this.inner.cancel(handle);
-  }
-  dmaRead(addr: number, dst: Uint8Array, dstOffset?: number, length?: number): boolean {
-    return this.inner.dmaRead(addr, dst, dstOffset, length);
-  }
-  dmaWrite(addr: number, src: Uint8Array, srcOffset = 0, length = src.length - srcOffset): boolean {
+  override dmaWrite(
+    addr: number,
+    src: Uint8Array,
+    srcOffset = 0,
+    length = src.length - srcOffset,
+  ): boolean {
     if (!this.device.interceptDmaWrite(addr, src, srcOffset, length)) return true;
     return this.inner.dmaWrite(addr, src, srcOffset, length);
   }
-  dmaReadU32(addr: number): number {
-    return this.inner.dmaReadU32(addr);
-  }
-  dmaReadU64(addr: number): number {
-    return this.inner.dmaReadU64(addr);
-  }
-  dmaWriteU32(addr: number, value: number): boolean {
+  override dmaWriteU32(addr: number, value: number): boolean {
     return this.device.fatal ? true : this.inner.dmaWriteU32(addr, value);
   }
-  dmaWriteU64(addr: number, value: number): boolean {
+  override dmaWriteU64(addr: number, value: number): boolean {
     return this.device.fatal ? true : this.inner.dmaWriteU64(addr, value);
   }
-  msixNotify(vector: number): void {
+  override msixNotify(vector: number): void {
     if (this.device.interceptInterrupt()) this.inner.msixNotify(vector);
   }
-  setIntx(level: boolean): void {
+  override setIntx(level: boolean): void {
     if (this.device.interceptInterrupt() || !level) this.inner.setIntx(level);
   }
 }

@@ -24,6 +24,7 @@ export * from "./counters.ts";
 export * from "./device_port.ts";
 export * from "./errors.ts";
 export * from "./findings.ts";
+export * from "./forwarding_ports.ts";
 export * from "./host_port.ts";
 export * from "./identity.ts";
 export * from "./intx.ts";
