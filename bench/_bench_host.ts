@@ -23,15 +23,27 @@ import { Machine } from "../platform/machine.ts";
 import type { InProcessHostPort } from "../platform/host_port.ts";
 import { NvmeController } from "../controller/controller.ts";
 import type { ControllerOptions } from "../controller/options.ts";
+import { CompletionQueueEntry, CQE_SIZE as CQE, CQE_STATUS_OFFSET } from "../spec/cqe.ts";
 import { cqHeadDoorbell, sqTailDoorbell } from "../spec/doorbell.ts";
+import { Read } from "../spec/nvm_commands.ts";
 import { AdminOpcode, NvmOpcode } from "../spec/opcodes.ts";
 import { RegisterOffset as R } from "../spec/registers.ts";
+import { SQE_SIZE as SQE, SubmissionQueueEntry } from "../spec/sqe.ts";
+import { offsetOf } from "../spec/struct.ts";
 
-const SQE = 64;
 const SQE_WORDS = SQE / 4;
 /** SLBA's low dword (CDW10) as a word index of the SQE. */
-const SLBA_WORD = 10;
-const CQE = 16;
+const SLBA_WORD = offsetOf(Read, "slba") / 4;
+/** CDW0.OPC, and CDW0.CID (the admin loop numbers its commands through the low byte). */
+const SQE_OPCODE = offsetOf(SubmissionQueueEntry, "opcode");
+const SQE_CID = offsetOf(SubmissionQueueEntry, "cid");
+/** CQE dword 3 (Base 2.1 §4.2.1): the CID in bits 15:0, the status field above it. */
+const CQE_DW3 = offsetOf(CompletionQueueEntry, "cid");
+/** Shift of the status field (phase tag in its bit 0) in DW3; SCT/SC/CRD/M/DNR are above it. */
+const PHASE_SHIFT = 8 * (CQE_STATUS_OFFSET - CQE_DW3);
+const STATUS_SHIFT = PHASE_SHIFT + 1;
+/** The CID in DW3. */
+const CID_MASK = 0xffff;
 const PAGE = 4096;
 const ADMIN_DEPTH = 8;
 /** Blocks of 512 bytes per 4 KiB read. */
@@ -115,22 +127,22 @@ export class BenchRig {
     }
     let aTail = 0, aHead = 0, aPhase = 1, cid = 0;
     const admin = (sqe: Uint8Array): void => {
-      sqe[2] = cid++;
+      sqe[SQE_CID] = cid++;
       host.memWrite(asq + aTail * SQE, sqe);
       aTail = (aTail + 1) % ADMIN_DEPTH;
       host.write32(sqTailDoorbell(0, dstrd), aTail);
       for (let i = 0;; i++) {
-        const dw3 = host.memReadU32(acq + aHead * CQE + 12);
-        if (((dw3 >>> 16) & 1) === aPhase) {
-          if (dw3 >>> 17 !== 0) {
-            throw new BenchError(`admin opcode ${sqe[0]}: status ${dw3 >>> 17}`);
+        const dw3 = host.memReadU32(acq + aHead * CQE + CQE_DW3);
+        if (((dw3 >>> PHASE_SHIFT) & 1) === aPhase) {
+          if (dw3 >>> STATUS_SHIFT !== 0) {
+            throw new BenchError(`admin opcode ${sqe[SQE_OPCODE]}: status ${dw3 >>> STATUS_SHIFT}`);
           }
           aHead = (aHead + 1) % ADMIN_DEPTH;
           if (aHead === 0) aPhase ^= 1;
           host.write32(cqHeadDoorbell(0, dstrd), aHead);
           return;
         }
-        if (i > 100_000) throw new BenchError(`admin opcode ${sqe[0]} never completed`);
+        if (i > 100_000) throw new BenchError(`admin opcode ${sqe[SQE_OPCODE]} never completed`);
         host.poll();
       }
     };
@@ -200,14 +212,14 @@ export class BenchRig {
       host.poll();
       let got = 0;
       for (;;) {
-        const dw3 = host.memReadU32(cq + this.#head * CQE + 12);
-        if (((dw3 >>> 16) & 1) !== this.#phase) break;
-        if (dw3 >>> 17 !== 0) {
+        const dw3 = host.memReadU32(cq + this.#head * CQE + CQE_DW3);
+        if (((dw3 >>> PHASE_SHIFT) & 1) !== this.#phase) break;
+        if (dw3 >>> STATUS_SHIFT !== 0) {
           throw new BenchError(
-            `${kind} CID ${dw3 & 0xffff}: status 0x${(dw3 >>> 17).toString(16)}`,
+            `${kind} CID ${dw3 & CID_MASK}: status 0x${(dw3 >>> STATUS_SHIFT).toString(16)}`,
           );
         }
-        free[this.#freeCount++] = dw3 & 0xffff; // the CID: its tag is free again
+        free[this.#freeCount++] = dw3 & CID_MASK; // the CID: its tag is free again
         if (++this.#head === depth) {
           this.#head = 0;
           this.#phase ^= 1;
@@ -245,9 +257,11 @@ export class BenchRig {
   #waitOne(): void {
     for (let i = 0; i < 100_000; i++) {
       this.host.poll();
-      const dw3 = this.host.memReadU32(this.#cq + this.#head * CQE + 12);
-      if (((dw3 >>> 16) & 1) === this.#phase) {
-        if (dw3 >>> 17 !== 0) throw new BenchError(`status 0x${(dw3 >>> 17).toString(16)}`);
+      const dw3 = this.host.memReadU32(this.#cq + this.#head * CQE + CQE_DW3);
+      if (((dw3 >>> PHASE_SHIFT) & 1) === this.#phase) {
+        if (dw3 >>> STATUS_SHIFT !== 0) {
+          throw new BenchError(`status 0x${(dw3 >>> STATUS_SHIFT).toString(16)}`);
+        }
         if (++this.#head === this.depth) {
           this.#head = 0;
           this.#phase ^= 1;
@@ -262,14 +276,7 @@ export class BenchRig {
 
 /** A 64-byte admin SQE with PRP1, CDW10 and CDW11. */
 function adminSqe(opcode: number, prp1: number, cdw10: number, cdw11: number): Uint8Array {
-  const b = new Uint8Array(SQE);
-  const v = new DataView(b.buffer);
-  b[0] = opcode;
-  v.setUint32(24, prp1 >>> 0, true);
-  v.setUint32(28, Math.floor(prp1 / 2 ** 32), true);
-  v.setUint32(40, cdw10, true);
-  v.setUint32(44, cdw11, true);
-  return b;
+  return SubmissionQueueEntry.encode({ opcode, prp1, cdw10, cdw11 });
 }
 
 /**
@@ -278,14 +285,7 @@ function adminSqe(opcode: number, prp1: number, cdw10: number, cdw11: number): U
  */
 function ioSqe(opcode: number, prp1: number, slba: number, nlb0: number, cid: number): Uint32Array {
   const w = new Uint32Array(SQE_WORDS);
-  const b = new Uint8Array(w.buffer);
-  const v = new DataView(w.buffer);
-  b[0] = opcode;
-  v.setUint16(2, cid, true);
-  v.setUint32(4, 1, true);
-  v.setUint32(24, prp1 >>> 0, true);
-  v.setUint32(28, Math.floor(prp1 / 2 ** 32), true);
-  v.setUint32(40, slba, true);
-  v.setUint32(48, nlb0, true);
+  // Read, Write and Flush share these positions (a Flush here has SLBA and NLB 0).
+  Read.encode({ opcode, cid, nsid: 1, prp1, slba, nlb: nlb0 }, new Uint8Array(w.buffer));
   return w;
 }

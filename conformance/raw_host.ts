@@ -32,7 +32,7 @@ import {
   Identify,
   SetFeatures,
 } from "../spec/admin_commands.ts";
-import { CQE_SIZE } from "../spec/cqe.ts";
+import { CompletionQueueEntry, CQE_SIZE, CQE_STATUS_OFFSET } from "../spec/cqe.ts";
 import { cqHeadDoorbell, sqTailDoorbell } from "../spec/doorbell.ts";
 import { FeatureId } from "../spec/features.ts";
 import { IDENTIFY_DATA_SIZE, IdentifyController } from "../spec/identify_controller.ts";
@@ -45,13 +45,22 @@ import {
   RegisterOffset,
   timeoutUnitsToNs,
 } from "../spec/registers.ts";
-import { SQE_SIZE } from "../spec/sqe.ts";
+import { SQE_SIZE, SubmissionQueueEntry } from "../spec/sqe.ts";
+import { offsetOf } from "../spec/struct.ts";
 import type {
   CAPValue,
   IdentifyControllerValue,
   IdentifyNamespaceValue,
 } from "../spec/value_types.ts";
 import { CaseFailure } from "./case.ts";
+
+/** Byte offset of CDW0.CID in the SQE (Base 2.1 §4.1.1). */
+const SQE_CID_OFFSET = offsetOf(SubmissionQueueEntry, "cid");
+/** CQE dwords (Base 2.1 §4.2.1): DW2 is SQHD then SQID, DW3 the CID then the status field. */
+const CQE = (name: string) => offsetOf(CompletionQueueEntry, name);
+const CQE_DW0 = CQE("dw0"), CQE_DW1 = CQE("dw1"), CQE_DW2 = CQE("sqhd"), CQE_DW3 = CQE("cid");
+/** Where the upper half of DW2 (SQID) and of DW3 (the status field, phase in bit 0) starts. */
+const HALF_SHIFT = 8 * (CQE_STATUS_OFFSET - CQE_DW3);
 
 /** A completion as the raw host read it. */
 export interface Completion {
@@ -123,13 +132,12 @@ export class RawQueue {
   submit(sqe: Uint8Array, { ring = true, keepCid = false } = {}): number {
     if (!keepCid) {
       const cid = this.nextCid();
-      sqe[2] = cid & 0xff;
-      sqe[3] = cid >>> 8;
+      new DataView(sqe.buffer, sqe.byteOffset).setUint16(SQE_CID_OFFSET, cid, true);
     }
     this.host.memWrite(this.sq + this.sqTail * SQE_SIZE, sqe);
     this.sqTail = (this.sqTail + 1) % this.sqSize;
     if (ring) this.ring();
-    return sqe[2] | (sqe[3] << 8);
+    return new DataView(sqe.buffer, sqe.byteOffset).getUint16(SQE_CID_OFFSET, true);
   }
 
   /** Rings the SQ tail doorbell with `value` (default: the current tail). */
@@ -140,15 +148,15 @@ export class RawQueue {
   /** Reads the CQE at the head if its phase is current and advances the head (no doorbell). */
   take(): Completion | null {
     const addr = this.cq + this.cqHead * CQE_SIZE;
-    const dw3 = this.host.memReadU32(addr + 12);
-    const status = dw3 >>> 16;
+    const dw3 = this.host.memReadU32(addr + CQE_DW3);
+    const status = dw3 >>> HALF_SHIFT;
     if ((status & 1) !== this.phase) return null;
-    const dw2 = this.host.memReadU32(addr + 8);
+    const dw2 = this.host.memReadU32(addr + CQE_DW2);
     const c: Completion = {
-      dw0: this.host.memReadU32(addr),
-      dw1: this.host.memReadU32(addr + 4),
+      dw0: this.host.memReadU32(addr + CQE_DW0),
+      dw1: this.host.memReadU32(addr + CQE_DW1),
       sqhd: dw2 & 0xffff,
-      sqid: dw2 >>> 16,
+      sqid: dw2 >>> HALF_SHIFT,
       cid: dw3 & 0xffff,
       status: (status >>> 1) & 0x7ff,
       more: ((status >>> 14) & 1) === 1,

@@ -10,7 +10,7 @@ import { SQE_SIZE } from "../spec/sqe.ts";
 import { RegisterOffset as R } from "../spec/registers.ts";
 import { Machine } from "../platform/machine.ts";
 import type { HostPort } from "../platform/ports.ts";
-import { type Completion, HostQueue, waitReady } from "./_test_host.ts";
+import { type Completion, HostQueue, SQE_CID, waitReady } from "./_test_host.ts";
 import { NvmeController } from "./controller.ts";
 import type { LbaFormatSpec, Namespace } from "./namespace.ts";
 import { NvmSubsystem } from "./subsystem.ts";
@@ -74,7 +74,7 @@ export function metaRig(
 
 let nextCid = 0;
 function run(q: HostQueue, sqe: Uint8Array): Completion {
-  sqe[2] = ++nextCid & 0xff;
+  sqe[SQE_CID] = ++nextCid & 0xff;
   q.submit(sqe);
   return q.wait();
 }

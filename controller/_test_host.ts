@@ -4,12 +4,21 @@
 
 import { Machine } from "../platform/machine.ts";
 import type { HostPort } from "../platform/ports.ts";
-import { CQE_SIZE } from "../spec/cqe.ts";
+import { CompletionQueueEntry, CQE_SIZE, CQE_STATUS_OFFSET } from "../spec/cqe.ts";
 import { cqHeadDoorbell, sqTailDoorbell } from "../spec/doorbell.ts";
 import { RegisterOffset as R } from "../spec/registers.ts";
-import { SQE_SIZE } from "../spec/sqe.ts";
+import { SQE_SIZE, SubmissionQueueEntry } from "../spec/sqe.ts";
+import { offsetOf } from "../spec/struct.ts";
 import { NvmeController } from "./controller.ts";
 import type { ControllerOptions } from "./options.ts";
+
+/** CQE dwords 2 (SQHD, then SQID) and 3 (CID, then the status field), Base 2.1 §4.2.1. */
+const CQE_DW2 = offsetOf(CompletionQueueEntry, "sqhd"),
+  CQE_DW3 = offsetOf(CompletionQueueEntry, "cid");
+/** Where the upper half of a CQE dword starts: SQID in DW2, the status field in DW3. */
+const HALF_SHIFT = 8 * (CQE_STATUS_OFFSET - CQE_DW3);
+/** Byte offset of CDW0.CID in the SQE. */
+export const SQE_CID = offsetOf(SubmissionQueueEntry, "cid");
 
 /** A completion as the test host read it. */
 export interface Completion {
@@ -51,13 +60,13 @@ export class HostQueue {
   /** Reads the CQE at the head if its phase is current; advances the head (no doorbell). */
   take(): Completion | null {
     const addr = this.cq + this.cqHead * CQE_SIZE;
-    const status = this.host.memReadU32(addr + 12) >>> 16;
+    const status = this.host.memReadU32(addr + CQE_DW3) >>> HALF_SHIFT;
     if ((status & 1) !== this.phase) return null;
     const c: Completion = {
       dw0: this.host.memReadU32(addr),
-      sqhd: this.host.memReadU32(addr + 8) & 0xffff,
-      sqid: this.host.memReadU32(addr + 8) >>> 16,
-      cid: this.host.memReadU32(addr + 12) & 0xffff,
+      sqhd: this.host.memReadU32(addr + CQE_DW2) & 0xffff,
+      sqid: this.host.memReadU32(addr + CQE_DW2) >>> HALF_SHIFT,
+      cid: this.host.memReadU32(addr + CQE_DW3) & 0xffff,
       status: (status >>> 1) & 0x7ff,
       dnr: status >>> 15,
     };
@@ -129,7 +138,7 @@ export function waitReady(host: HostPort, rdy: 0 | 1, maxPolls = 1_000_000): num
 
 /** Submits `sqe` on `q` and returns its completion; completions of other commands go to `others`. */
 export function exec(q: HostQueue, sqe: Uint8Array, others: Completion[] = []): Completion {
-  const cid = sqe[2] | (sqe[3] << 8);
+  const cid = new DataView(sqe.buffer, sqe.byteOffset).getUint16(SQE_CID, true);
   q.submit(sqe);
   for (;;) {
     const c = q.wait();

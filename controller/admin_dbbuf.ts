@@ -9,15 +9,12 @@
 
 import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import type { NvmeController } from "./controller.ts";
-import type { Request } from "./request.ts";
-
-const PRP1 = 24;
-const PRP2 = 32;
+import { type Request, SQE_PRP1_OFFSET, SQE_PRP2_OFFSET } from "./request.ts";
 
 /** Doorbell Buffer Config (opcode 7Ch). */
 export function doorbellBufferConfig(ctrl: NvmeController, req: Request): number {
   if (!ctrl.options.shadowDoorbells) return Status.INVALID_OPCODE | DNR;
-  const dbs = req.qword(PRP1), eis = req.qword(PRP2);
+  const dbs = req.qword(SQE_PRP1_OFFSET), eis = req.qword(SQE_PRP2_OFFSET);
   const page = ctrl.regs.pageSize();
   if (dbs === 0 || eis === 0 || dbs % page !== 0 || eis % page !== 0) {
     return Status.INVALID_FIELD | DNR;

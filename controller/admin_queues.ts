@@ -29,11 +29,9 @@ import { ArbitrationMechanism } from "../spec/registers.ts";
 import type { NvmeController } from "./controller.ts";
 import { PrpWalker, SegmentList } from "./prp_walker.ts";
 import type { QueuePageList } from "./queues.ts";
-import { PENDING, type Request } from "./request.ts";
+import { PENDING, type Request, SQE_PRP1_OFFSET } from "./request.ts";
 import { HOST_RULES } from "./rules.ts";
 
-/** Byte offset of PRP Entry 1 in the SQE. */
-const PRP1 = 24;
 /** CDW11.PC: 1 = physically contiguous. */
 const PC_CONTIGUOUS = 1;
 /** Run after the work in progress (a completion being posted), at the same virtual time. */
@@ -68,7 +66,7 @@ function checkQueueShape(
   // CAP.CQR = 1: queues must be physically contiguous; PC = 0 is an Invalid Field (§5.2.1, §5.2.2).
   if (pc !== PC_CONTIGUOUS && ctrl.options.cqr) return fail(Status.INVALID_FIELD);
   // PRP1 — the contiguous queue's base or the PRP List pointer — has offset 0h (§5.2.1/§5.2.2).
-  const prp1 = req.qword(PRP1);
+  const prp1 = req.qword(SQE_PRP1_OFFSET);
   if (prp1 === 0 || prp1 % ctrl.regs.pageSize() !== 0) {
     ctrl.hostViolation(HOST_RULES.queueBase, `queue base 0x${prp1.toString(16)}`);
     return fail(Status.PRP_OFFSET_INVALID);
@@ -114,7 +112,7 @@ export function createIoCq(ctrl: NvmeController, req: Request): number {
   // With MSI-X every CQ names a vector the function has; without it only vector 0 exists.
   const vectors = ctrl.port.msixEnabled ? ctrl.options.msixVectors : 1;
   if (ien && iv >= vectors) return fail(Status.INVALID_INTERRUPT_VECTOR);
-  const base = req.qword(PRP1);
+  const base = req.qword(SQE_PRP1_OFFSET);
   const pages = pc === PC_CONTIGUOUS ? undefined : walkQueuePages(ctrl, base, qsize + 1, CQE_SIZE);
   if (typeof pages === "number") return pages;
   ctrl.createCq(qid, pages?.addresses[0] ?? base, qsize + 1, ien === 1, iv, pages);
@@ -149,7 +147,7 @@ export function createIoSq(ctrl: NvmeController, req: Request): number {
   // QPRIO is used only under weighted round robin; otherwise it is ignored (§5.2.2, §3.4.4).
   const wrr = ctrl.regs.arbitration() === ArbitrationMechanism.WEIGHTED_ROUND_ROBIN;
   const priority = wrr ? qprio : 0;
-  const base = req.qword(PRP1);
+  const base = req.qword(SQE_PRP1_OFFSET);
   const pages = pc === PC_CONTIGUOUS ? undefined : walkQueuePages(ctrl, base, qsize + 1, SQE_SIZE);
   if (typeof pages === "number") return pages;
   ctrl.createSq(qid, pages?.addresses[0] ?? base, qsize + 1, cqid, priority, pages);

@@ -49,8 +49,6 @@ import { KeepAliveMonitor } from "./keep_alive.ts";
 import { advertisedSgls } from "./admin_identify.ts";
 import { sglWalkerOptionsFromSgls } from "./sgl_walker.ts";
 
-/** CDW0 bits 15:14 (byte 1 bits 7:6): PSDT. */
-const PSDT_SHIFT = 6;
 const REGISTER_AREA_END = DOORBELL_BASE;
 /** A doorbell register is a dword; CAP.DSTRD spaces them `4 << DSTRD` bytes apart. */
 const DOORBELL_WIDTH = 4;
@@ -238,7 +236,7 @@ export class NvmeController extends ControllerLifecycle implements NvmeFunction 
     const admin = req.sqid === 0;
     const handler = (admin ? ADMIN_HANDLERS : IO_HANDLERS).get(req.opcode);
     if (!handler) return Status.INVALID_OPCODE | DNR;
-    if (admin && req.sqe[1] >>> PSDT_SHIFT !== Psdt.PRP) return Status.INVALID_FIELD | DNR;
+    if (admin && req.psdt() !== Psdt.PRP) return Status.INVALID_FIELD | DNR;
     return handler(this, req);
   }
 

@@ -14,7 +14,7 @@ import type { DataDirection } from "../spec/opcodes.ts";
 import type { DevicePort } from "../platform/ports.ts";
 import { PrpWalker, SegmentList } from "./prp_walker.ts";
 import { SglWalker, type SglWalkerOptions } from "./sgl_walker.ts";
-import type { Request } from "./request.ts";
+import { type Request, SQE_PRP1_OFFSET, SQE_PRP2_OFFSET } from "./request.ts";
 import type { MediaSink } from "./media_types.ts";
 import { HostDataSink } from "./host_data_sink.ts";
 
@@ -24,9 +24,6 @@ export interface MediaReader {
   readInto(lba: number, count: number, sink: MediaSink): number;
 }
 
-const PRP1 = 24;
-const PRP2 = 32;
-const PSDT_SHIFT = 6;
 const STATUS_CODE_MASK = 0x7ff;
 /** Statuses that mean the data pointer itself was malformed (recorded as host findings). */
 const DATA_POINTER_STATUSES: ReadonlySet<number> = new Set([
@@ -85,12 +82,12 @@ export class DataTransfer {
   }
 
   #walkPointer(req: Request, length: number, pageSize: number, direction: DataDirection): number {
-    const psdt = req.sqe[1] >>> PSDT_SHIFT;
+    const psdt = req.psdt();
     this.#segments.clear();
     if (psdt === Psdt.PRP) {
-      let prp1 = req.qword(PRP1);
+      let prp1 = req.qword(SQE_PRP1_OFFSET);
       if (this.#ignorePrp1Offset) prp1 -= prp1 % pageSize; // mutant: transfer from the page base
-      return this.#prp.walk(prp1, req.qword(PRP2), length, pageSize, this.#segments);
+      return this.#prp.walk(prp1, req.qword(SQE_PRP2_OFFSET), length, pageSize, this.#segments);
     }
     if (!this.#sgl || psdt !== Psdt.SGL_MPTR_CONTIG && psdt !== Psdt.SGL_MPTR_SGL) {
       return Status.INVALID_FIELD | DNR;

@@ -37,7 +37,7 @@
  */
 
 import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
-import { CopySourceRange } from "../spec/nvm_commands.ts";
+import { Copy, CopySourceRange } from "../spec/nvm_commands.ts";
 import { offsetOf } from "../spec/struct.ts";
 import { getU64, getUint } from "../spec/_bytes.ts";
 import { READ_OK, type WriteOptions } from "./media.ts";
@@ -56,8 +56,8 @@ export const COPY_MCL = 0xffff;
 /** The one Source Range entries descriptor format supported (OCFS bit 0). */
 export const COPY_DESCRIPTOR_FORMAT_0 = 0;
 
-/** Byte offset of SDLBA (CDW10–11) in the SQE. */
-const SDLBA = 40;
+/** Byte offset of SDLBA (CDW10–11) in the SQE (NVM CS 1.1 §3.3.2). */
+const SDLBA = offsetOf(Copy, "sdlba");
 /** CDW12.NR (bits 7:0, 0's based) and CDW12.DESFMT (bits 11:8). */
 const NR_MASK = 0xff, DESFMT_SHIFT = 8, DESFMT_MASK = 0xf;
 /** Source Range entry (format 0h) size and field offsets (NVM CS 1.1 §3.3.2.1). */

@@ -38,12 +38,10 @@ import { getU64, getUint } from "../spec/_bytes.ts";
 import { CACHED_WRITE, FUA_WRITE, READ_OK, type WriteOptions } from "./media.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Namespace } from "./namespace.ts";
-import type { Request } from "./request.ts";
+import { type Request, SQE_SLBA_OFFSET } from "./request.ts";
 import { compareWithMetadata, readWithMetadata, writeWithMetadata } from "./nvm_metadata.ts";
 
 const NSID_ALL = 0xffff_ffff;
-/** Byte offset of SLBA (CDW10–11) in the SQE. */
-const SLBA = 40;
 /** CDW12.NLB (bits 15:0, 0's based). */
 const NLB_MASK = 0xffff;
 /** CDW12.FUA. */
@@ -95,7 +93,7 @@ export function inNamespace(ns: Namespace, slba: number, count: number): boolean
 function lbaRange(ctrl: NvmeController, req: Request, hasPrinfo = true): Namespace | number {
   const ns = hasPrinfo ? noProtection(ctrl, req) : commandNamespace(ctrl, req);
   if (typeof ns === "number") return ns;
-  if (!inNamespace(ns, req.qword(SLBA), blocksOf(req))) return outOfRange(ctrl);
+  if (!inNamespace(ns, req.qword(SQE_SLBA_OFFSET), blocksOf(req))) return outOfRange(ctrl);
   return ns;
 }
 
@@ -144,7 +142,7 @@ function traceRead(ctrl: NvmeController, req: Request, nlb: number, count: numbe
     nsid: req.nsid,
     nlb,
     count,
-    lba: req.qword(SLBA),
+    lba: req.qword(SQE_SLBA_OFFSET),
   });
 }
 
@@ -156,7 +154,7 @@ function traceWrite(ctrl: NvmeController, req: Request, nlb: number, count: numb
     nsid: req.nsid,
     nlb,
     count,
-    lba: req.qword(SLBA),
+    lba: req.qword(SQE_SLBA_OFFSET),
   });
 }
 
@@ -170,7 +168,7 @@ export function read(ctrl: NvmeController, req: Request): number {
   if (ctrl.port.trace.enabled) traceRead(ctrl, req, blocks, bytes);
   if (ctrl.noopIo) return ctrl.transfer.toHost(req, buf, bytes, ctrl.regs.pageSize());
   commitForFua(ns, req);
-  const slba = req.qword(SLBA);
+  const slba = req.qword(SQE_SLBA_OFFSET);
   // An uncorrectable block fails the command before the data pointer is walked or any byte moves.
   if (ns.media.firstUncorrectable(slba, blocks) !== READ_OK) return Status.UNRECOVERED_READ_ERROR;
   // Media bytes go straight to host memory (one copy), with the DMAs `toHost` would issue.
@@ -195,7 +193,7 @@ export function write(ctrl: NvmeController, req: Request): number {
   if (ctrl.port.trace.enabled) traceWrite(ctrl, req, blocks, bytes);
   const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());
   if (x || ctrl.noopIo || ctrl.mutants["write-data-dropped"]) return x;
-  ns.media.write(req.qword(SLBA), blocks, buf, 0, writeMode(req));
+  ns.media.write(req.qword(SQE_SLBA_OFFSET), blocks, buf, 0, writeMode(req));
   return 0;
 }
 
@@ -209,7 +207,7 @@ export function compare(ctrl: NvmeController, req: Request): number {
   const x = ctrl.transfer.fromHost(req, buf, bytes, ctrl.regs.pageSize());
   if (x || ctrl.noopIo) return x;
   commitForFua(ns, req);
-  const slba = req.qword(SLBA);
+  const slba = req.qword(SQE_SLBA_OFFSET);
   if (ns.media.firstUncorrectable(slba, blocks) !== READ_OK) return Status.UNRECOVERED_READ_ERROR;
   const same = ns.media.compare(slba, blocks, buf, 0) || ctrl.mutants["compare-always-succeeds"];
   return same ? 0 : Status.COMPARE_FAILURE | DNR;
@@ -222,7 +220,7 @@ export function compare(ctrl: NvmeController, req: Request): number {
 export function verify(ctrl: NvmeController, req: Request): number {
   const ns = noProtection(ctrl, req);
   if (typeof ns === "number") return ns;
-  const blocks = blocksOf(req), slba = req.qword(SLBA);
+  const blocks = blocksOf(req), slba = req.qword(SQE_SLBA_OFFSET);
   if (!inNamespace(ns, slba, blocks)) return outOfRange(ctrl);
   if (ctrl.noopIo) return 0;
   commitForFua(ns, req);
@@ -239,7 +237,7 @@ export function writeZeroes(ctrl: NvmeController, req: Request): number {
   const ns = lbaRange(ctrl, req);
   if (typeof ns === "number") return ns;
   if (ctrl.noopIo) return 0;
-  const slba = req.qword(SLBA), blocks = blocksOf(req);
+  const slba = req.qword(SQE_SLBA_OFFSET), blocks = blocksOf(req);
   if (req.cdw(12) & DEAC) ns.media.deallocate(slba, blocks);
   else ns.media.writeZeroes(slba, blocks, writeMode(req));
   return 0;
@@ -250,7 +248,7 @@ export function writeUncorrectable(ctrl: NvmeController, req: Request): number {
   const ns = lbaRange(ctrl, req, false);
   if (typeof ns === "number") return ns;
   if (ctrl.noopIo) return 0;
-  ns.media.markUncorrectable(req.qword(SLBA), blocksOf(req));
+  ns.media.markUncorrectable(req.qword(SQE_SLBA_OFFSET), blocksOf(req));
   return 0;
 }
 

@@ -47,16 +47,10 @@ import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
 import { READ_OK, type WriteOptions } from "./media.ts";
 import type { NvmeController } from "./controller.ts";
 import type { Namespace } from "./namespace.ts";
-import type { Request } from "./request.ts";
+import { type Request, SQE_MPTR_OFFSET, SQE_SLBA_OFFSET } from "./request.ts";
 
-/** Byte offset of MPTR in the SQE (Base 2.1 Figure 92). */
-const MPTR = 16;
-/** Byte offset of SLBA (CDW10–11) in the SQE. */
-const SLBA = 40;
 /** CDW12.NLB (bits 15:0, 0's based). */
 const NLB_MASK = 0xffff;
-/** PSDT sits in CDW0 bits 15:14, i.e. bits 7:6 of SQE byte 1. */
-const PSDT_SHIFT = 6;
 /** MPTR bits 1:0: a dword-aligned address has them clear. */
 const DWORD_ALIGN_MASK = 3;
 /** The scratch buffer never shrinks below one page. */
@@ -78,9 +72,9 @@ export function metadataBuffer(bytes: number): Uint8Array {
  * DNR): PSDT 10b (metadata SGLs are not supported) or an address that is not dword aligned.
  */
 export function checkMptr(req: Request): number {
-  const psdt = req.sqe[1] >>> PSDT_SHIFT;
+  const psdt = req.psdt();
   if (psdt === Psdt.SGL_MPTR_SGL) return Status.INVALID_FIELD | DNR;
-  return req.sqe[MPTR] & DWORD_ALIGN_MASK ? Status.INVALID_FIELD | DNR : 0;
+  return req.sqe[SQE_MPTR_OFFSET] & DWORD_ALIGN_MASK ? Status.INVALID_FIELD | DNR : 0;
 }
 
 /**
@@ -145,7 +139,9 @@ function fetch(ctrl: NvmeController, req: Request, ns: Namespace, blocks: number
     deinterleave(buf, meta, blocks, bs, ms);
     return 0;
   }
-  return ctrl.port.dmaRead(req.qword(MPTR), meta, 0, blocks * ms) ? 0 : Status.DATA_TRANSFER_ERROR;
+  return ctrl.port.dmaRead(req.qword(SQE_MPTR_OFFSET), meta, 0, blocks * ms)
+    ? 0
+    : Status.DATA_TRANSFER_ERROR;
 }
 
 /**
@@ -168,7 +164,7 @@ export function readWithMetadata(
   const buf = ctrl.ioBuffer(bytes);
   const meta = metadataBuffer(blocks * ms);
   if (!ctrl.noopIo) {
-    const slba = req.qword(SLBA);
+    const slba = req.qword(SQE_SLBA_OFFSET);
     if (commit) ns.media.flush();
     if (ns.media.read(slba, blocks, buf, 0) !== READ_OK) return Status.UNRECOVERED_READ_ERROR;
     ns.media.readMetadata(slba, blocks, meta, 0);
@@ -176,7 +172,9 @@ export function readWithMetadata(
   if (!separate) interleave(buf, meta, blocks, bs, ms);
   const x = ctrl.transfer.toHost(req, buf, bytes, ctrl.regs.pageSize());
   if (x || !separate) return x;
-  return ctrl.port.dmaWrite(req.qword(MPTR), meta, 0, blocks * ms) ? 0 : Status.DATA_TRANSFER_ERROR;
+  return ctrl.port.dmaWrite(req.qword(SQE_MPTR_OFFSET), meta, 0, blocks * ms)
+    ? 0
+    : Status.DATA_TRANSFER_ERROR;
 }
 
 /**
@@ -193,7 +191,7 @@ export function writeWithMetadata(
   const x = fetch(ctrl, req, ns, blocks);
   if (x || ctrl.noopIo || ctrl.mutants["write-data-dropped"]) return x;
   ns.media.write(
-    req.qword(SLBA),
+    req.qword(SQE_SLBA_OFFSET),
     blocks,
     ctrl.ioBuffer(blocks * ns.transferBlockSize),
     0,
@@ -219,7 +217,7 @@ export function compareWithMetadata(
   const x = fetch(ctrl, req, ns, blocks);
   if (x || ctrl.noopIo) return x;
   if (commit) ns.media.flush();
-  const slba = req.qword(SLBA);
+  const slba = req.qword(SQE_SLBA_OFFSET);
   if (ns.media.firstUncorrectable(slba, blocks) !== READ_OK) return Status.UNRECOVERED_READ_ERROR;
   const buf = ctrl.ioBuffer(blocks * ns.transferBlockSize);
   const same = (ns.media.compare(slba, blocks, buf, 0) &&

@@ -56,8 +56,7 @@
  */
 
 import { Status } from "../spec/status.ts";
-import { offsetOf } from "../spec/struct.ts";
-import { SubmissionQueueEntry } from "../spec/sqe.ts";
+import { SQE_PRP1_OFFSET, SQE_PRP2_OFFSET } from "./request.ts";
 
 /**
  * What a data-pointer walker needs from the machine: a DMA read of host memory that returns false
@@ -188,9 +187,6 @@ const DWORD_SIZE = 4;
 /** List entries fetched per DMA read: one 4 KiB chunk. */
 const PRP_FETCH_ENTRIES = 512;
 const TWO_POW_32 = 2 ** 32;
-/** Byte offsets of PRP Entry 1 and 2 in the SQE (Base 2.1 §4.1.1). */
-const SQE_PRP1_OFFSET = offsetOf(SubmissionQueueEntry, "prp1");
-const SQE_PRP2_OFFSET = offsetOf(SubmissionQueueEntry, "prp2");
 
 /** Options of {@linkcode PrpWalker}. */
 export interface PrpWalkerOptions {

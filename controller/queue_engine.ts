@@ -14,7 +14,7 @@
  * @module
  */
 
-import { CQE_SIZE } from "../spec/cqe.ts";
+import { CompletionQueueEntry, CQE_SIZE } from "../spec/cqe.ts";
 import { SQE_SIZE } from "../spec/sqe.ts";
 import { FeatureId } from "../spec/features.ts";
 import { CstsBit } from "../spec/registers.ts";
@@ -26,6 +26,7 @@ import { CompletionQueue, type QueuePageList, SubmissionQueue } from "./queues.t
 import { PENDING, type Request, RequestPool } from "./request.ts";
 import { HOST_RULES } from "./rules.ts";
 import { ringNext } from "../spec/ring.ts";
+import { offsetOf } from "../spec/struct.ts";
 
 export { DoorbellEngine } from "./doorbell_engine.ts";
 
@@ -33,6 +34,10 @@ const { RDY: CSTS_RDY, CFS: CSTS_CFS } = CstsBit;
 const SQE_WORDS = SQE_SIZE / 4;
 /** SCT and SC bits of a status value: non-zero means the command failed. */
 const STATUS_CODE_MASK = 0x7ff;
+/** CQE byte offsets (Base 2.1 §4.2.1); the status field is written by `CompletionQueue.post`. */
+const CQE = (name: string) => offsetOf(CompletionQueueEntry, name);
+const CQE_DW0 = CQE("dw0"), CQE_DW1 = CQE("dw1"), CQE_SQHD = CQE("sqhd"), CQE_SQID = CQE("sqid");
+const CQE_CID = CQE("cid");
 
 /** Queues, fetch, completion and interrupts; see the module documentation. */
 export abstract class QueueEngine extends DoorbellEngine {
@@ -151,13 +156,10 @@ export abstract class QueueEngine extends DoorbellEngine {
       return false;
     }
     sq.advanceHead();
-    const view = req.view;
     req.sq = sq;
     req.sqid = sq.id;
     req.cqid = sq.cqid;
-    req.opcode = req.sqe[0];
-    req.cid = view.getUint16(2, true);
-    req.nsid = view.getUint32(4, true);
+    req.readHeader();
     this.cqs[sq.cqid]!.inFlight++;
     const admin = sq.id === 0;
     port.counters.command(admin, req.opcode);
@@ -256,13 +258,13 @@ export abstract class QueueEngine extends DoorbellEngine {
       this.refreshFromShadow(cq.id, true);
     }
     const v = this.#cqeView;
-    v.setUint32(0, req.dw0, true);
-    v.setUint32(4, req.dw1, true);
+    v.setUint32(CQE_DW0, req.dw0, true);
+    v.setUint32(CQE_DW1, req.dw1, true);
     const sq = req.sq ?? this.sqs[req.sqid];
     const sqhd = sq?.head ?? 0;
-    v.setUint16(8, m["cqe-sq-head-off-by-one"] && sq ? ringNext(sqhd, sq.size) : sqhd, true);
-    v.setUint16(10, m["cqe-sqid-is-cqid"] ? req.cqid : req.sqid, true);
-    v.setUint16(12, req.cid, true);
+    v.setUint16(CQE_SQHD, m["cqe-sq-head-off-by-one"] && sq ? ringNext(sqhd, sq.size) : sqhd, true);
+    v.setUint16(CQE_SQID, m["cqe-sqid-is-cqid"] ? req.cqid : req.sqid, true);
+    v.setUint16(CQE_CID, req.cid, true);
     if (port.trace.enabled) this.#traceCompletion(cq, req);
     // Every error completion goes to the Error Information log (Base 2.1 §5.1.12.1.2).
     if (req.status & STATUS_CODE_MASK) this.recordFailure(req);

@@ -15,9 +15,32 @@
  * @module
  */
 
-import { SQE_SIZE } from "../spec/sqe.ts";
+import { Read } from "../spec/nvm_commands.ts";
+import { SQE_SIZE, SubmissionQueueEntry } from "../spec/sqe.ts";
+import { offsetOf, type UintField } from "../spec/struct.ts";
 import type { EventHandle } from "../platform/scheduler.ts";
 import type { SubmissionQueue } from "./queues.ts";
+
+// SQE fields the command path reads straight from `Request.sqe` (Base 2.1 §4.1.1, Figure 92),
+// their byte offsets taken once from the spec layouts so that no handler repeats a number.
+const SQE_OPCODE_OFFSET = offsetOf(SubmissionQueueEntry, "opcode");
+const SQE_CID_OFFSET = offsetOf(SubmissionQueueEntry, "cid");
+const SQE_NSID_OFFSET = offsetOf(SubmissionQueueEntry, "nsid");
+/** The SQE byte holding CDW0.PSDT (CDW0 bits 15:14), and PSDT's shift inside it (its top bits). */
+const SQE_PSDT_OFFSET = offsetOf(SubmissionQueueEntry, "psdt");
+const SQE_PSDT_SHIFT = (SubmissionQueueEntry.field("psdt") as UintField).bits?.[0] ?? 0;
+
+/** Byte offset of MPTR (CDW4–5, the metadata pointer) in the SQE. */
+export const SQE_MPTR_OFFSET: number = offsetOf(SubmissionQueueEntry, "mptr");
+/** Byte offset of PRP Entry 1 (CDW6–7, Base 2.1 §4.3.1) in the SQE. */
+export const SQE_PRP1_OFFSET: number = offsetOf(SubmissionQueueEntry, "prp1");
+/** Byte offset of PRP Entry 2 (CDW8–9) in the SQE. */
+export const SQE_PRP2_OFFSET: number = offsetOf(SubmissionQueueEntry, "prp2");
+/**
+ * Byte offset of SLBA (CDW10–11) in the NVM commands that address LBAs (Read, Write, Compare,
+ * Write Zeroes, Write Uncorrectable, Verify: NVM CS 1.1 §3.3).
+ */
+export const SQE_SLBA_OFFSET: number = offsetOf(Read, "slba");
 
 /** Handler result meaning "the handler will call `complete` later". */
 export const PENDING: -1 = -1;
@@ -51,9 +74,21 @@ export class Request {
   /** Status without the phase: `DNR<<14 | M<<13 | CRD<<11 | SCT<<8 | SC`. */
   status = 0;
 
+  /** Copies the opcode, CID and NSID of the fetched SQE into `opcode`, `cid` and `nsid`. */
+  readHeader(): void {
+    this.opcode = this.sqe[SQE_OPCODE_OFFSET];
+    this.cid = this.view.getUint16(SQE_CID_OFFSET, true);
+    this.nsid = this.view.getUint32(SQE_NSID_OFFSET, true);
+  }
+
   /** Command dword `n` (0..15) of the SQE. */
   cdw(n: number): number {
     return this.view.getUint32(n * 4, true);
+  }
+
+  /** CDW0.PSDT: PRPs or SGLs for the data (and metadata) pointers (a `Psdt` value, spec/sqe.ts). */
+  psdt(): number {
+    return this.sqe[SQE_PSDT_OFFSET] >>> SQE_PSDT_SHIFT;
   }
 
   /** A 64-bit SQE field at byte `offset` as a number (PRP entries, SLBA). */

@@ -14,6 +14,8 @@ import type { HostPort } from "../../platform/ports.ts";
 import { GetFeatures, GetLogPage, Identify, SetFeatures } from "../../spec/admin_commands.ts";
 import { IDENTIFY_DATA_SIZE } from "../../spec/identify_controller.ts";
 import { AdminOpcode } from "../../spec/opcodes.ts";
+import { SubmissionQueueEntry } from "../../spec/sqe.ts";
+import { offsetOf } from "../../spec/struct.ts";
 import type { CaseContext } from "../case.ts";
 import type { Completion, RawController } from "../raw_host.ts";
 
@@ -25,6 +27,8 @@ export const PAGE_SIZE = 4096;
 export const DWORD = 4;
 /** PRP entries per 4 KiB PRP list page. */
 const PRP_ENTRIES_PER_PAGE = PAGE_SIZE / 8;
+/** Byte offset of CDW14 in the SQE (Base 2.1 §4.1.1). */
+const SQE_CDW14 = offsetOf(SubmissionQueueEntry, "cdw14");
 /** A byte no controller writes on its own: buffers are pre-filled with it to see what moved. */
 export const FILL_BYTE = 0xa5;
 
@@ -209,7 +213,7 @@ export function setFeature(
     prp2: o.buf?.prp2 ?? 0,
   });
   // CDW14 holds UUIDX in the table (bits 6:0); Host Memory Buffer uses the whole dword.
-  new DataView(sqe.buffer, sqe.byteOffset).setUint32(56, (o.cdw14 ?? 0) >>> 0, true);
+  new DataView(sqe.buffer, sqe.byteOffset).setUint32(SQE_CDW14, (o.cdw14 ?? 0) >>> 0, true);
   return admin.exec(sqe);
 }
 

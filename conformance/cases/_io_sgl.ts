@@ -13,7 +13,8 @@ import { offsetOf } from "../../spec/struct.ts";
 
 /** Byte offset of the data pointer (SGL Entry 1) in an SQE. */
 const DPTR_OFFSET = offsetOf(SubmissionQueueEntrySgl, "sgl_addr");
-/** CDW0 byte 1 bits 7:6 hold PSDT. */
+/** The SQE byte holding CDW0.PSDT (CDW0 bits 15:14, the byte's bits 7:6). */
+const PSDT_BYTE = offsetOf(SubmissionQueueEntrySgl, "psdt");
 const PSDT_SHIFT = 6;
 const PSDT_MASK = 0xc0;
 /** Alignment of SGL segments in host memory (descriptors are 16 bytes). */
@@ -52,6 +53,6 @@ export function segmentDescriptor(
 /** Puts `entry1` into the SQE's data pointer and sets PSDT = 01b (SGLs, contiguous metadata). */
 export function useSgl(sqe: Uint8Array, entry1: Uint8Array): Uint8Array {
   sqe.set(entry1, DPTR_OFFSET);
-  sqe[1] = (sqe[1] & ~PSDT_MASK) | (Psdt.SGL_MPTR_CONTIG << PSDT_SHIFT);
+  sqe[PSDT_BYTE] = (sqe[PSDT_BYTE] & ~PSDT_MASK) | (Psdt.SGL_MPTR_CONTIG << PSDT_SHIFT);
   return sqe;
 }

@@ -16,7 +16,12 @@ import {
   PciConfigOffset,
 } from "../../platform/pci_config.ts";
 import { GetFeatures } from "../../spec/admin_commands.ts";
-import { CQE_SIZE, CQE_SIZE_SHIFT } from "../../spec/cqe.ts";
+import {
+  CompletionQueueEntry,
+  CQE_SIZE,
+  CQE_SIZE_SHIFT,
+  CQE_STATUS_OFFSET,
+} from "../../spec/cqe.ts";
 import { FeatureId } from "../../spec/features.ts";
 import { Flush } from "../../spec/nvm_commands.ts";
 import { AdminOpcode, NvmOpcode } from "../../spec/opcodes.ts";
@@ -32,6 +37,7 @@ import {
   timeoutUnitsToNs,
 } from "../../spec/registers.ts";
 import { SQE_SIZE_SHIFT } from "../../spec/sqe.ts";
+import { offsetOf } from "../../spec/struct.ts";
 import { Status } from "../../spec/status.ts";
 import type { CCValue, CSTSValue } from "../../spec/value_types.ts";
 import type { CaseContext } from "../case.ts";
@@ -178,11 +184,15 @@ export function msixRangesInBar0(host: HostPort): Bar0Range[] {
   return out;
 }
 
+/** CQE dword 3 (Base 2.1 §4.2.1): the CID, then the status field with the phase tag in bit 0. */
+const CQE_DW3 = offsetOf(CompletionQueueEntry, "cid");
+const PHASE_SHIFT = 8 * (CQE_STATUS_OFFSET - CQE_DW3);
+
 /** True when no CQE with phase `phase` sits in any of `slots` slots of the CQ at `cq`. */
 export function noCqeWithPhase(host: HostPort, cq: number, slots: number, phase: number): boolean {
   for (let i = 0; i < slots; i++) {
-    const dw3 = host.memReadU32(cq + i * CQE_SIZE + 12);
-    if (((dw3 >>> 16) & 1) === phase) return false;
+    const dw3 = host.memReadU32(cq + i * CQE_SIZE + CQE_DW3);
+    if (((dw3 >>> PHASE_SHIFT) & 1) === phase) return false;
   }
   return true;
 }

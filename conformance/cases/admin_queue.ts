@@ -19,7 +19,11 @@ import {
   QUIET_WINDOW_NS,
 } from "./_regs_util.ts";
 import { CQE_SIZE } from "../../spec/cqe.ts";
+import { SubmissionQueueEntry } from "../../spec/sqe.ts";
+import { offsetOf } from "../../spec/struct.ts";
 
+/** Byte offset of CDW0.CID in the SQE (Base 2.1 §4.1.1). */
+const SQE_CID_OFFSET = offsetOf(SubmissionQueueEntry, "cid");
 /** Admin queue sizes checked for wraparound: the minimum, odd and power-of-two sizes, maximum. */
 const WRAP_SIZES = [2, 3, 4, 31, 32, 64, 256, 1024, 4096] as const;
 /** Sizes filled to the brim (size − 1 outstanding commands). */
@@ -107,7 +111,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const q = ctx.ctrl.enable();
       for (const cid of EDGE_CIDS) {
         const sqe = getNumberOfQueuesSqe();
-        new DataView(sqe.buffer).setUint16(2, cid, true);
+        new DataView(sqe.buffer).setUint16(SQE_CID_OFFSET, cid, true);
         q.submit(sqe, { keepCid: true });
         const c = q.wait();
         expectSuccess(ctx, c, `CID 0x${cid.toString(16)}`);

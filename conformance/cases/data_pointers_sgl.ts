@@ -10,7 +10,7 @@
 import { Cns, Identify } from "../../spec/admin_commands.ts";
 import { bitRange, Sgls, SglSupport, testBit } from "../../spec/identify_controller.ts";
 import { AdminOpcode, NvmOpcode } from "../../spec/opcodes.ts";
-import { SglType } from "../../spec/sgl.ts";
+import { SglDescriptor, SglType } from "../../spec/sgl.ts";
 import { Status } from "../../spec/status.ts";
 import { type CaseContext, type ConformanceCase, defineCases } from "../case.ts";
 import {
@@ -225,7 +225,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
       const seg = segmentDescriptor(env.host, [sglDescriptor(buf, env.bs)], true);
       for (const len of [0, 24]) {
         const bad = seg.slice();
-        new DataView(bad.buffer).setUint32(8, len, true);
+        new DataView(bad.buffer).setUint32(SglDescriptor.field("len").offset, len, true);
         const c = sglRead(env, 0, 1, bad);
         ctx.expectStatus(c, Status.INVALID_SGL_SEGMENT_DESCRIPTOR, `Last Segment length ${len}`);
       }

@@ -22,6 +22,7 @@ import {
 import { errorLogSize, LogPageId } from "../../spec/log_page_ids.ts";
 import { AdminOpcode, NvmOpcode } from "../../spec/opcodes.ts";
 import { SMART_LOG_SIZE, SmartLog } from "../../spec/smart_log.ts";
+import { SubmissionQueueEntry } from "../../spec/sqe.ts";
 import { Status } from "../../spec/status.ts";
 import type { IdentifyControllerValue } from "../../spec/value_types.ts";
 import { type CaseContext, type ConformanceCase, defineCases } from "../case.ts";
@@ -225,8 +226,7 @@ export const CASES: readonly ConformanceCase[] = defineCases([
         ctx.check(csupp(log.iocs[op]), `NVM opcode ${hex(op)} lacks CSUPP`);
       }
       for (const op of UNASSIGNED_ADMIN_OPCODES.filter((o) => !csupp(log.acs[o]))) {
-        const sqe = new Uint8Array(64);
-        sqe[0] = op;
+        const sqe = SubmissionQueueEntry.encode({ opcode: op });
         ctx.expectStatus(admin.exec(sqe), Status.INVALID_OPCODE, `admin opcode ${hex(op)}`);
       }
     },

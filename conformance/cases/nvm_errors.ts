@@ -17,6 +17,7 @@ import {
   WriteZeroes,
 } from "../../spec/nvm_commands.ts";
 import { NvmOpcode } from "../../spec/opcodes.ts";
+import { SubmissionQueueEntry } from "../../spec/sqe.ts";
 import { Status } from "../../spec/status.ts";
 import { type CaseContext, type ConformanceCase, defineCases } from "../case.ts";
 import type { Completion } from "../raw_host.ts";
@@ -61,10 +62,7 @@ function readAt(env: IoEnv, nsid: number, slba: number | bigint, blocks = 1) {
 
 /** A 64-byte command with a reserved I/O opcode (03h) for namespace `nsid`. */
 function reservedOpcode(nsid: number): Uint8Array {
-  const sqe = new Uint8Array(64);
-  sqe[0] = RESERVED_IO_OPCODE;
-  new DataView(sqe.buffer).setUint32(4, nsid, true);
-  return sqe;
+  return SubmissionQueueEntry.encode({ opcode: RESERVED_IO_OPCODE, nsid });
 }
 
 /**

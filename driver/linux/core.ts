@@ -22,6 +22,16 @@ import {
   type HostErrorKind,
   hostErrorStatus,
 } from "../model.ts";
+import {
+  CQE_CID,
+  CQE_DW0,
+  CQE_SQID,
+  CQE_STATUS,
+  readCompletion,
+  SQE_CID,
+  SQE_OPCODE,
+  writeCommand,
+} from "./_queue_entries.ts";
 import { LinuxDataMapper, type SglPolicy, SmallPool } from "./data_mapping.ts";
 import type { ShadowDoorbellBuffers } from "./dbbuf.ts";
 import type { LinuxDriverOptions } from "./options.ts";
@@ -157,21 +167,7 @@ export class LinuxCore {
     const v = this.#sqeView;
     sqe.fill(0);
     const cid = makeCid(req.tag, req.genctr);
-    sqe[0] = cmd.opcode;
-    v.setUint16(2, cid, true);
-    v.setUint32(4, cmd.nsid ?? 0, true);
-    v.setUint32(8, cmd.cdw2 ?? 0, true);
-    v.setUint32(12, cmd.cdw3 ?? 0, true);
-    if (cmd.metadata) v.setBigUint64(16, BigInt(cmd.metadata), true);
-    v.setUint32(40, cmd.cdw10 ?? 0, true);
-    v.setUint32(44, cmd.cdw11 ?? 0, true);
-    v.setUint32(48, cmd.cdw12 ?? 0, true);
-    v.setUint32(52, cmd.cdw13 ?? 0, true);
-    v.setUint32(56, cmd.cdw14 ?? 0, true);
-    v.setUint32(60, cmd.cdw15 ?? 0, true);
-    // Queue base addresses and Doorbell Buffer Config buffers are PRPs but not data transfers.
-    if (prp1) v.setBigUint64(24, BigInt(prp1), true);
-    if (prp2) v.setBigUint64(32, BigInt(prp2), true);
+    writeCommand(sqe, v, cmd, cid, prp1, prp2);
     req.cid = cid;
     req.cmd = cmd;
     req.done = done;
@@ -206,8 +202,8 @@ export class LinuxCore {
     const q = this.admin!;
     const sqe = this.#sqe;
     sqe.fill(0);
-    sqe[0] = opcode;
-    this.#sqeView.setUint16(2, AER_CID, true);
+    sqe[SQE_OPCODE] = opcode;
+    this.#sqeView.setUint16(SQE_CID, AER_CID, true);
     q.copyCommand(sqe);
     q.writeSqDoorbell(true);
     this.aerOutstanding = true;
@@ -215,18 +211,18 @@ export class LinuxCore {
 
   /** `nvme_handle_cqe`: finds the request by CID, checks the generation, completes it. */
   readonly handleCqe = (q: NvmeQueue, cqe: DataView): void => {
-    const cid = cqe.getUint16(12, true);
-    const statusField = cqe.getUint16(14, true);
+    const cid = cqe.getUint16(CQE_CID, true);
+    const statusField = cqe.getUint16(CQE_STATUS, true);
     if (q.qid === 0 && (cid & 0xfff) >= AER_CID) {
       this.aerOutstanding = false;
-      this.onAsyncEvent?.(cqe.getUint32(0, true), (statusField >>> 1) & 0x7ff);
+      this.onAsyncEvent?.(cqe.getUint32(CQE_DW0, true), (statusField >>> 1) & 0x7ff);
       return;
     }
     const tag = cid & 0xfff;
     const req = tag < q.tags.length ? q.tags[tag] : undefined;
     if (!req || !req.inFlight) {
       this.warn(`could not locate request for tag 0x${tag.toString(16)}`);
-      this.warn(`invalid id ${cid} completed on queue ${cqe.getUint16(10, true)}`);
+      this.warn(`invalid id ${cid} completed on queue ${cqe.getUint16(CQE_SQID, true)}`);
       return;
     }
     if ((req.genctr & 0xf) !== cid >>> 12) {
@@ -234,21 +230,12 @@ export class LinuxCore {
         `request 0x${tag.toString(16)} genctr mismatch (got 0x${(cid >>> 12).toString(16)} ` +
           `expected 0x${(req.genctr & 0xf).toString(16)})`,
       );
-      this.warn(`invalid id ${cid} completed on queue ${cqe.getUint16(10, true)}`);
+      this.warn(`invalid id ${cid} completed on queue ${cqe.getUint16(CQE_SQID, true)}`);
       return;
     }
     req.genctr = (req.genctr + 1) & 0xff;
     const c = this.#completion;
-    c.status = (statusField >>> 1) & 0x7ff;
-    c.crd = (statusField >>> 12) & 3;
-    c.more = ((statusField >>> 14) & 1) === 1;
-    c.dnr = (statusField >>> 15) === 1;
-    c.dw0 = cqe.getUint32(0, true);
-    c.dw1 = cqe.getUint32(4, true);
-    c.sqhd = cqe.getUint16(8, true);
-    c.sqid = cqe.getUint16(10, true);
-    c.cid = cid;
-    c.hostError = null;
+    readCompletion(c, cqe, cid, statusField);
     this.#finish(req, c);
   };
 

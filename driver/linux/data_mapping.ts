@@ -21,9 +21,10 @@
  */
 
 import type { HostPort } from "../../platform/ports.ts";
-import { SGL_DESCRIPTOR_SIZE, SglType } from "../../spec/sgl.ts";
+import { SGL_DESCRIPTOR_SIZE, SglDescriptor, SglType } from "../../spec/sgl.ts";
 import { Psdt } from "../../spec/sqe.ts";
 import type { DataSegment } from "../model.ts";
+import { PSDT_MASK, PSDT_SHIFT, SQE_PRP1, SQE_PRP2, SQE_PSDT, SQE_SGL1 } from "./_queue_entries.ts";
 
 /** `NVME_CTRL_PAGE_SIZE`: Linux always uses 4 KiB controller pages. */
 export const CTRL_PAGE_SIZE = 4096;
@@ -37,8 +38,24 @@ export const MAX_DESCRIPTOR_PAGES = 5;
 export const MAX_SGL_SEGMENTS = CTRL_PAGE_SIZE / SGL_DESCRIPTOR_SIZE;
 
 const PAGE_MASK = CTRL_PAGE_SIZE - 1;
-const PSDT_SHIFT = 6;
-const SGL_TYPE_SHIFT = 4;
+/** SGL descriptor fields (Base 2.1 §4.3.2): Address, Length, and dword 3 (reserved bytes 12..14
+ * and the SGL Identifier in byte 15), which is written whole. */
+const D_ADDR = SglDescriptor.field("addr").offset, D_LEN = SglDescriptor.field("len").offset;
+const D_DW3 = SGL_DESCRIPTOR_SIZE - 4;
+const idDword = (type: number): number => {
+  const d = SglDescriptor.encode({ type });
+  return new DataView(d.buffer, d.byteOffset).getUint32(D_DW3, true);
+};
+/** Dword 3 of a Data Block and of a Last Segment descriptor. */
+const DATA_BLOCK_DW3 = idDword(SglType.DATA_BLOCK);
+const LAST_SEGMENT_DW3 = idDword(SglType.LAST_SEGMENT);
+
+/** Writes one SGL descriptor at byte `at` of `v` (an SQE's SGL1 or a descriptor list). */
+function setDescriptor(v: DataView, at: number, addr: number, len: number, dw3: number): void {
+  v.setBigUint64(at + D_ADDR, BigInt(addr), true);
+  v.setUint32(at + D_LEN, len, true);
+  v.setUint32(at + D_DW3, dw3, true);
+}
 
 /** Per-request descriptor memory, allocated on first need and kept for reuse. */
 export class IoDescriptors {
@@ -214,16 +231,14 @@ export class LinuxDataMapper {
       }
     }
     if (n > MAX_SGL_SEGMENTS) return "bad-buffer";
-    sqe.setUint8(1, (sqe.getUint8(1) & ~(3 << PSDT_SHIFT)) | (Psdt.SGL_MPTR_CONTIG << PSDT_SHIFT));
+    const flags = sqe.getUint8(SQE_PSDT) & ~PSDT_MASK;
+    sqe.setUint8(SQE_PSDT, flags | (Psdt.SGL_MPTR_CONTIG << PSDT_SHIFT));
     if (n === 1) {
-      this.#setSgl(sqe, m[0], m[1], SglType.DATA_BLOCK);
+      setDescriptor(sqe, SQE_SGL1, m[0], m[1], DATA_BLOCK_DW3);
       return "sgl";
     }
     for (let i = 0; i < n; i++) {
-      const o = i * SGL_DESCRIPTOR_SIZE;
-      this.#sv.setBigUint64(o, BigInt(m[2 * i]), true);
-      this.#sv.setUint32(o + 8, m[2 * i + 1], true);
-      this.#sv.setUint32(o + 12, SglType.DATA_BLOCK << (SGL_TYPE_SHIFT + 24), true);
+      setDescriptor(this.#sv, i * SGL_DESCRIPTOR_SIZE, m[2 * i], m[2 * i + 1], DATA_BLOCK_DW3);
     }
     const bytes = n * SGL_DESCRIPTOR_SIZE;
     let list: number;
@@ -234,19 +249,13 @@ export class LinuxDataMapper {
       list = this.#page(iod, 0);
     }
     this.host.memWrite(list, this.#scratch, 0, bytes);
-    this.#setSgl(sqe, list, bytes, SglType.LAST_SEGMENT);
+    setDescriptor(sqe, SQE_SGL1, list, bytes, LAST_SEGMENT_DW3);
     return "sgl";
   }
 
   #setPrp(sqe: DataView, prp1: number, prp2: number): void {
-    sqe.setUint8(1, sqe.getUint8(1) & ~(3 << PSDT_SHIFT));
-    sqe.setBigUint64(24, BigInt(prp1), true);
-    sqe.setBigUint64(32, BigInt(prp2), true);
-  }
-
-  #setSgl(sqe: DataView, addr: number, len: number, type: number): void {
-    sqe.setBigUint64(24, BigInt(addr), true);
-    sqe.setUint32(32, len, true);
-    sqe.setUint32(36, type << (SGL_TYPE_SHIFT + 24), true);
+    sqe.setUint8(SQE_PSDT, sqe.getUint8(SQE_PSDT) & ~PSDT_MASK);
+    sqe.setBigUint64(SQE_PRP1, BigInt(prp1), true);
+    sqe.setBigUint64(SQE_PRP2, BigInt(prp2), true);
   }
 }

@@ -12,6 +12,16 @@ import { CQE_SIZE, CQE_SIZE_SHIFT } from "../../spec/cqe.ts";
 import { cqHeadDoorbell, sqTailDoorbell } from "../../spec/doorbell.ts";
 import { SQE_SIZE, SQE_SIZE_SHIFT } from "../../spec/sqe.ts";
 import type { CompletionCallback, DriverCommand } from "../model.ts";
+import {
+  CQE_CID,
+  CQE_DW0,
+  CQE_DW3_STATUS_SHIFT,
+  CQE_SQHD,
+  CQE_STATUS,
+  SQE_CID,
+  SQE_NSID,
+  SQE_OPCODE,
+} from "./_queue_entries.ts";
 import { CTRL_PAGE_SIZE, IoDescriptors } from "./data_mapping.ts";
 import { updateAndCheckEvent } from "./dbbuf.ts";
 
@@ -137,9 +147,9 @@ export class NvmeQueue {
         type: "sqe_written",
         qid: this.qid,
         slot,
-        opcode: sqe[0],
-        cid: dv.getUint16(2, true),
-        nsid: dv.getUint32(4, true),
+        opcode: sqe[SQE_OPCODE],
+        cid: dv.getUint16(SQE_CID, true),
+        nsid: dv.getUint32(SQE_NSID, true),
         bytes: sqe.slice(0, SQE_SIZE),
       });
     }
@@ -164,7 +174,9 @@ export class NvmeQueue {
 
   /** `nvme_cqe_pending`: the phase of the entry at the head is the expected one. */
   cqePending(): boolean {
-    const status = this.host.memReadU32(this.cq + this.cqHead * CQE_SIZE + 12) >>> 16;
+    // One dword read: DW3 holds the CID and, above it, the status field with the phase tag.
+    const dw3 = this.host.memReadU32(this.cq + this.cqHead * CQE_SIZE + CQE_CID);
+    const status = dw3 >>> CQE_DW3_STATUS_SHIFT;
     return (status & 1) === this.cqPhase;
   }
 
@@ -184,19 +196,19 @@ export class NvmeQueue {
       }
       const t = this.host.trace;
       if (t.enabled) {
-        const st = cqeView.getUint16(14, true);
+        const st = cqeView.getUint16(CQE_STATUS, true);
         t.emit({
           type: "cqe_consumed",
           qid: this.qid,
           slot,
-          cid: cqeView.getUint16(12, true),
+          cid: cqeView.getUint16(CQE_CID, true),
           status: st >>> 1,
           phase: st & 1,
-          sqhd: cqeView.getUint16(8, true),
-          dw0: cqeView.getUint32(0, true),
+          sqhd: cqeView.getUint16(CQE_SQHD, true),
+          dw0: cqeView.getUint32(CQE_DW0, true),
         });
       }
-      const sqhd = cqeView.getUint16(8, true);
+      const sqhd = cqeView.getUint16(CQE_SQHD, true);
       if (sqhd < this.depth) this.sqHead = sqhd;
       handle(this, cqeView);
     }

@@ -20,16 +20,16 @@ import { type ControllerInfo, DriverError } from "../model.ts";
 import type { LinuxCore } from "./core.ts";
 import type { LinuxRequest } from "./queue.ts";
 import {
-  bringUp,
   controllerIsDead,
   CSTS_DEVICE_GONE,
   CstsBits,
-  deleteIoQueues,
   disableController,
   readCap,
   shutdownController,
   shutdownTimeoutNs,
-} from "./setup.ts";
+} from "./enable.ts";
+import { deleteIoQueues } from "./io_queues.ts";
+import { bringUp } from "./setup.ts";
 
 /** `nvme_dev_disable`: quiesce, delete I/O queues, disable or shut down, cancel the rest. */
 export function disableDevice(core: LinuxCore, shutdown: boolean): void {

@@ -225,23 +225,11 @@ export class DiffSide {
 
   #exec(cmd: DiffCommand): CommandOutcome {
     const h = this.host;
-    const sqe = SubmissionQueueEntry.encode({
-      opcode: cmd.opcode,
-      nsid: cmd.nsid,
-      cdw10: cmd.cdw[0],
-      cdw11: cmd.cdw[1],
-      cdw12: cmd.cdw[2],
-      cdw13: cmd.cdw[3],
-      cdw14: cmd.cdw[4],
-      cdw15: cmd.cdw[5],
-    });
     const capacity = this.geometry.mdtsBytes + 4 * PAGE - cmd.dptr.offset;
     const held = Math.min(cmd.bytes, capacity);
+    let prp1 = 0, prp2 = 0;
     if (cmd.bytes > 0) {
-      const [prp1, prp2] = this.#dataPointer(cmd);
-      const dv = new DataView(sqe.buffer);
-      dv.setBigUint64(24, BigInt(prp1), true);
-      dv.setBigUint64(32, BigInt(prp2), true);
+      [prp1, prp2] = this.#dataPointer(cmd);
       const at = this.#buffer + cmd.dptr.offset;
       if (cmd.dir === "out") {
         h.memWrite(
@@ -250,11 +238,22 @@ export class DiffSide {
         );
       } else h.memFill(at, held, CANARY);
     } else if (cmd.queueMemory) {
-      const dv = new DataView(sqe.buffer);
-      const addr = this.#slots + cmd.queueMemory.slot * QUEUE_SLOT_BYTES + cmd.queueMemory.offset;
-      h.memFill(this.#slots + cmd.queueMemory.slot * QUEUE_SLOT_BYTES, QUEUE_SLOT_BYTES, 0);
-      dv.setBigUint64(24, BigInt(addr), true);
+      const slot = this.#slots + cmd.queueMemory.slot * QUEUE_SLOT_BYTES;
+      h.memFill(slot, QUEUE_SLOT_BYTES, 0);
+      prp1 = slot + cmd.queueMemory.offset;
     }
+    const sqe = SubmissionQueueEntry.encode({
+      opcode: cmd.opcode,
+      nsid: cmd.nsid,
+      prp1,
+      prp2,
+      cdw10: cmd.cdw[0],
+      cdw11: cmd.cdw[1],
+      cdw12: cmd.cdw[2],
+      cdw13: cmd.cdw[3],
+      cdw14: cmd.cdw[4],
+      cdw15: cmd.cdw[5],
+    });
     const q = cmd.queue === "admin" ? this.#ctrl.admin : this.#io;
     let c: Completion;
     try {
