@@ -50,8 +50,16 @@ while (data !== null) {
   for (let i = 0; i < SLOTS; i++) {
     const at = slotBase(i);
     const pid = Atomics.load(words, at + SLOT_PID);
+    if (pid === 0) continue;
+    if (Atomics.load(words, at + SLOT_FIRED) === 1) {
+      // Rescue again every tick until the slot is released: the main thread may reach a blocking
+      // open only after an earlier rescue (descheduled between arming and opening, or the second
+      // of two FIFOs opened in turn), and would otherwise wait forever on a dead QEMU's FIFO.
+      rescueSlot(i, at);
+      continue;
+    }
     const deadline = Atomics.load(words, at + SLOT_DEADLINE);
-    if (pid === 0 || deadline === 0 || now < deadline) continue;
+    if (deadline === 0 || now < deadline) continue;
     Atomics.store(words, at + SLOT_DEADLINE, 0);
     Atomics.store(words, at + SLOT_FIRED, 1);
     try {
