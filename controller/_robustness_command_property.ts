@@ -38,7 +38,7 @@ import { CQE_SIZE } from "../spec/cqe.ts";
 import { AdminOpcode } from "../spec/opcodes.ts";
 import { RegisterOffset as R } from "../spec/registers.ts";
 import { SQE_SIZE } from "../spec/sqe.ts";
-import { Status } from "../spec/status.ts";
+import { Status, STATUS_CODE_MASK } from "../spec/status.ts";
 import {
   commandArb,
   type DataArea,
@@ -61,8 +61,6 @@ import {
 } from "./_robustness_test_helpers.ts";
 import { DEFAULT_OPTIONS } from "./options.ts";
 
-/** The status code and its type in a CQE status field without the phase tag (SCT << 8 | SC). */
-const STATUS_MASK = 0x7ff;
 /** Entries of the I/O queue pair. */
 const IO_SIZE = 32;
 /** Pages of the data area. */
@@ -291,7 +289,7 @@ function runCommandCase(
       assert(e.sqhd < (c.qid === 0 ? ADMIN_SIZE : IO_SIZE), `C2: ${what}: SQHD ${e.sqhd}`);
       if (c.faults > 0) {
         assert(
-          DATA_POINTER_STATUSES.has(e.status & STATUS_MASK),
+          DATA_POINTER_STATUSES.has(e.status & STATUS_CODE_MASK),
           `C4: ${what} had ${c.faults} refused DMA(s) but completed with status 0x${
             e.status.toString(16)
           }`,
@@ -305,7 +303,7 @@ function runCommandCase(
       aers++;
       if (c.completions.length === 0) outstandingAers++;
       else if (
-        (c.completions[0].status & STATUS_MASK) !== Status.ASYNC_EVENT_REQUEST_LIMIT_EXCEEDED
+        (c.completions[0].status & STATUS_CODE_MASK) !== Status.ASYNC_EVENT_REQUEST_LIMIT_EXCEEDED
       ) {
         aersByEvent++;
       }
@@ -344,7 +342,7 @@ function runCommandCase(
     "C5: every refused DMA is one dma.* finding",
   );
   const pointerStatuses = submitted.flatMap((c) => c.completions)
-    .filter((e) => POINTER_STATUSES.has(e.status & STATUS_MASK)).length;
+    .filter((e) => POINTER_STATUSES.has(e.status & STATUS_CODE_MASK)).length;
   assertEquals(pointer.length, pointerStatuses, "C5: one finding per malformed data pointer");
   return { submitted, book, cfs };
 }

@@ -8,7 +8,13 @@
  */
 
 import { Psdt } from "../spec/sqe.ts";
-import { Status, STATUS_DNR as DNR, statusName, withTableDnr } from "../spec/status.ts";
+import {
+  Status,
+  STATUS_CODE_MASK,
+  STATUS_DNR as DNR,
+  statusName,
+  withTableDnr,
+} from "../spec/status.ts";
 import { HOST_RULES } from "./rules.ts";
 import type { DataDirection } from "../spec/opcodes.ts";
 import type { DevicePort } from "../platform/ports.ts";
@@ -24,7 +30,6 @@ export interface MediaReader {
   readInto(lba: number, count: number, sink: MediaSink): number;
 }
 
-const STATUS_CODE_MASK = 0x7ff;
 /** Statuses that mean the data pointer itself was malformed (recorded as host findings). */
 const DATA_POINTER_STATUSES: ReadonlySet<number> = new Set([
   Status.PRP_OFFSET_INVALID,

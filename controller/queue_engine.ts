@@ -19,7 +19,7 @@ import { SQE_SIZE } from "../spec/sqe.ts";
 import { FeatureId } from "../spec/features.ts";
 import { CstsBit } from "../spec/registers.ts";
 import { AdminOpcode } from "../spec/opcodes.ts";
-import { Status, STATUS_DNR as DNR } from "../spec/status.ts";
+import { Status, STATUS_CODE_MASK, STATUS_DNR as DNR } from "../spec/status.ts";
 import { Arbiter, arbitrationBurst } from "./arbitration.ts";
 import { DoorbellEngine } from "./doorbell_engine.ts";
 import { CompletionQueue, type QueuePageList, SubmissionQueue } from "./queues.ts";
@@ -32,8 +32,6 @@ export { DoorbellEngine } from "./doorbell_engine.ts";
 
 const { RDY: CSTS_RDY, CFS: CSTS_CFS } = CstsBit;
 const SQE_WORDS = SQE_SIZE / 4;
-/** SCT and SC bits of a status value: non-zero means the command failed. */
-const STATUS_CODE_MASK = 0x7ff;
 /** CQE byte offsets (Base 2.1 §4.2.1); the status field is written by `CompletionQueue.post`. */
 const CQE = (name: string) => offsetOf(CompletionQueueEntry, name);
 const CQE_DW0 = CQE("dw0"), CQE_DW1 = CQE("dw1"), CQE_SQHD = CQE("sqhd"), CQE_SQID = CQE("sqid");

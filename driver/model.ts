@@ -140,6 +140,33 @@ export interface DriverCompletion {
   hostError: HostErrorKind | null;
 }
 
+/**
+ * A fresh completion record with every field cleared (success, no flags, host error null), with
+ * `init` on top: the one scratch record a driver fills and hands to every callback.
+ *
+ * @example
+ * ```ts
+ * import { blankCompletion } from "./model.ts";
+ * const c = blankCompletion({ sqid: -1, sqhd: -1, cid: -1 });
+ * if (c.status !== 0 || c.hostError !== null || c.cid !== -1) throw new Error();
+ * ```
+ */
+export function blankCompletion(init: Partial<DriverCompletion> = {}): DriverCompletion {
+  return {
+    status: 0,
+    dnr: false,
+    more: false,
+    crd: 0,
+    dw0: 0,
+    dw1: 0,
+    sqid: 0,
+    sqhd: 0,
+    cid: 0,
+    hostError: null,
+    ...init,
+  };
+}
+
 /** Called exactly once per submitted command. */
 export type CompletionCallback = (completion: DriverCompletion) => void;
 

@@ -18,13 +18,14 @@
  * @module
  */
 
-import type {
-  CompletionCallback,
-  ControllerInfo,
-  DriverCommand,
-  DriverCompletion,
-  DriverFactory,
-  DriverModel,
+import {
+  blankCompletion,
+  type CompletionCallback,
+  type ControllerInfo,
+  type DriverCommand,
+  type DriverCompletion,
+  type DriverFactory,
+  type DriverModel,
 } from "../driver/model.ts";
 import type { HostPort } from "../platform/ports.ts";
 import { decodeDoorbell } from "../spec/doorbell.ts";
@@ -116,18 +117,7 @@ export function withCompletionBug(
   return (host, options) => new BuggyModel(factory(host, options), make());
 }
 
-const SUCCESS: DriverCompletion = {
-  status: 0,
-  dnr: false,
-  more: false,
-  crd: 0,
-  dw0: 0,
-  dw1: 0,
-  sqid: -1,
-  sqhd: 0,
-  cid: 0,
-  hostError: null,
-};
+const SUCCESS: DriverCompletion = blankCompletion({ sqid: -1 });
 
 /** `factory` with seeded bug `bug`. */
 export function withDriverBug(factory: DriverFactory, bug: DriverBug): DriverFactory {

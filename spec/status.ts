@@ -1214,11 +1214,14 @@ export const Status = {
 /** A status value `SCT << 8 | SC`. */
 export type StatusValue = (typeof Status)[keyof typeof Status];
 
+/** The SCT and SC bits of a status value (`SCT << 8 | SC`): non-zero means the command failed. */
+export const STATUS_CODE_MASK = 0x7ff;
+
 const BY_VALUE: ReadonlyMap<number, StatusInfo> = new Map(STATUS_CODES.map((i) => [i.value, i]));
 
 /** Looks up a status by `SCT << 8 | SC`; undefined for reserved or vendor-specific values. */
 export function statusInfo(value: number): StatusInfo | undefined {
-  return BY_VALUE.get(value & 0x7ff);
+  return BY_VALUE.get(value & STATUS_CODE_MASK);
 }
 
 /** A readable name for `SCT << 8 | SC`, e.g. "Invalid Field in Command" or "SCT 7h SC 12h". */

@@ -47,6 +47,7 @@ import * as reg from "../../spec/registers.ts";
 import { SQE_SIZE, SQE_SIZE_SHIFT, SubmissionQueueEntry } from "../../spec/sqe.ts";
 import { encodeValue } from "../../spec/struct.ts";
 import {
+  blankCompletion,
   type CompletionCallback,
   type ControllerInfo,
   dataLength,
@@ -162,18 +163,7 @@ export class MinimalDriver implements DriverModel {
   readonly #sqeView = new DataView(this.#sqe.buffer);
   readonly #list = new Uint8Array(PAGE);
   readonly #listView = new DataView(this.#list.buffer);
-  readonly #c: DriverCompletion = {
-    status: 0,
-    dnr: false,
-    more: false,
-    crd: 0,
-    dw0: 0,
-    dw1: 0,
-    sqid: 0,
-    sqhd: 0,
-    cid: 0,
-    hostError: null,
-  };
+  readonly #c: DriverCompletion = blankCompletion();
 
   /** Options: `queueDepth` (at least 2, default 64) and `timeoutNs` (default 5 s). */
   constructor(host: HostPort, options: Readonly<Record<string, unknown>> = {}) {

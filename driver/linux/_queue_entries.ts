@@ -9,6 +9,7 @@
 
 import { CompletionQueueEntry, CQE_STATUS_OFFSET } from "../../spec/cqe.ts";
 import { SubmissionQueueEntry, SubmissionQueueEntrySgl } from "../../spec/sqe.ts";
+import { STATUS_CODE_MASK } from "../../spec/status.ts";
 import type { UintField } from "../../spec/struct.ts";
 import type { DriverCommand, DriverCompletion } from "../model.ts";
 
@@ -93,7 +94,7 @@ export function readCompletion(
   cid: number,
   statusField: number,
 ): void {
-  c.status = (statusField >>> 1) & 0x7ff;
+  c.status = (statusField >>> 1) & STATUS_CODE_MASK;
   c.crd = (statusField >>> 12) & 3;
   c.more = ((statusField >>> 14) & 1) === 1;
   c.dnr = (statusField >>> 15) === 1;

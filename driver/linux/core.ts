@@ -12,7 +12,9 @@ import { type HostPort, INTX_VECTOR, WAIT_TIMEOUT } from "../../platform/ports.t
 import { makeCid } from "../../spec/command_id.ts";
 import { NvmOpcode } from "../../spec/opcodes.ts";
 import { SQE_SIZE } from "../../spec/sqe.ts";
+import { STATUS_CODE_MASK } from "../../spec/status.ts";
 import {
+  blankCompletion,
   type CompletionCallback,
   type ControllerInfo,
   dataLength,
@@ -103,18 +105,7 @@ export class LinuxCore {
   readonly mapper: LinuxDataMapper;
   readonly #sqe = new Uint8Array(SQE_SIZE);
   readonly #sqeView = new DataView(this.#sqe.buffer);
-  readonly #completion: DriverCompletion = {
-    status: 0,
-    dnr: false,
-    more: false,
-    crd: 0,
-    dw0: 0,
-    dw1: 0,
-    sqid: 0,
-    sqhd: 0,
-    cid: 0,
-    hostError: null,
-  };
+  readonly #completion: DriverCompletion = blankCompletion();
   readonly #deferred: LinuxRequest[] = [];
   readonly #deferredKind: HostErrorKind[] = [];
   /** Commands accepted while the controller was not live; they end with host error "dead". */
@@ -215,7 +206,7 @@ export class LinuxCore {
     const statusField = cqe.getUint16(CQE_STATUS, true);
     if (q.qid === 0 && (cid & 0xfff) >= AER_CID) {
       this.aerOutstanding = false;
-      this.onAsyncEvent?.(cqe.getUint32(CQE_DW0, true), (statusField >>> 1) & 0x7ff);
+      this.onAsyncEvent?.(cqe.getUint32(CQE_DW0, true), (statusField >>> 1) & STATUS_CODE_MASK);
       return;
     }
     const tag = cid & 0xfff;

@@ -18,6 +18,7 @@
  */
 
 import {
+  blankCompletion,
   type CompletionCallback,
   type DriverCompletion,
   type HostErrorKind,
@@ -33,18 +34,7 @@ interface Ended {
 /** The queue of host-ended commands. */
 export class HostEndedQueue {
   #queue: Ended[] = [];
-  readonly #c: DriverCompletion = {
-    status: 0,
-    dnr: false,
-    more: false,
-    crd: 0,
-    dw0: 0,
-    dw1: 0,
-    sqid: -1,
-    sqhd: -1,
-    cid: -1,
-    hostError: null,
-  };
+  readonly #c: DriverCompletion = blankCompletion({ sqid: -1, sqhd: -1, cid: -1 });
 
   /** Commands waiting for their callback. */
   get length(): number {

@@ -19,12 +19,19 @@
  */
 
 import type { HostPort } from "../../platform/ports.ts";
-import type { CompletionCallback, DataSegment, DriverCommand, DriverCompletion } from "../model.ts";
+import {
+  blankCompletion,
+  type CompletionCallback,
+  type DataSegment,
+  type DriverCommand,
+  type DriverCompletion,
+} from "../model.ts";
 import { cqHeadDoorbell, sqTailDoorbell } from "../../spec/doorbell.ts";
 import { Psdt, SQE_SIZE, SubmissionQueueEntry, SubmissionQueueEntrySgl } from "../../spec/sqe.ts";
 import { CompletionQueueEntry, CQE_SIZE, packStatus } from "../../spec/cqe.ts";
 import { SGL_DESCRIPTOR_SIZE, SglDescriptor, SglType } from "../../spec/sgl.ts";
 import { ringNext, ringUsed } from "../../spec/ring.ts";
+import { STATUS_CODE_MASK } from "../../spec/status.ts";
 import { PrpBuilder, SglBuilder, TRACKER_BYTES, TRACKER_LIST_OFFSET } from "./prp_sgl.ts";
 import type { ShadowDoorbell } from "./shadow_doorbell.ts";
 import { maxCompletionsCap, type TakenTracker, Tracker } from "./tracker.ts";
@@ -48,8 +55,6 @@ const DW0 = CQE("dw0"), DW1 = CQE("dw1"), DW2 = CQE("sqhd"), DW3 = CQE("cid");
 /** Status field bits (Base 2.1 §4.2.3): More, Do Not Retry; CRD is bits 13:12. */
 const STATUS_MORE = packStatus({ m: 1 }, 0), STATUS_DNR = packStatus({ dnr: 1 }, 0);
 const CRD_SHIFT = 12, CRD_MASK = 3;
-/** `SCT << 8 | SC`: status field bits 11:1. */
-const SCT_SC_MASK = 0x7ff;
 const TWO_32 = 2 ** 32;
 /** Writes a 64-bit little-endian value from a number below 2^53 (both dwords). */
 function setU64(v: DataView, at: number, value: number): void {
@@ -112,18 +117,7 @@ export class QueuePair {
   readonly #sgl = new SglBuilder();
   readonly #sqDb: number;
   readonly #cqDb: number;
-  readonly #c: DriverCompletion = {
-    status: 0,
-    dnr: false,
-    more: false,
-    crd: 0,
-    dw0: 0,
-    dw1: 0,
-    sqid: 0,
-    sqhd: 0,
-    cid: 0,
-    hostError: null,
-  };
+  readonly #c: DriverCompletion = blankCompletion();
   #sqTail = 0;
   #sqHead = 0;
   #rungTail = 0;
@@ -355,7 +349,7 @@ export class QueuePair {
       c.sqhd = dw2 & 0xffff;
       c.sqid = dw2 >>> 16;
       c.cid = cid;
-      c.status = (status >>> 1) & SCT_SC_MASK;
+      c.status = (status >>> 1) & STATUS_CODE_MASK;
       c.crd = (status >>> CRD_SHIFT) & CRD_MASK;
       c.more = (status & STATUS_MORE) !== 0;
       c.dnr = (status & STATUS_DNR) !== 0;
