@@ -155,10 +155,11 @@ export class Bar0Bus {
       offset % size === 0) || this.#refuse(offset, size, write);
   }
 
+  /** Records why `#accept` refused the access (the first of its checks that failed). */
   #refuse(offset: number, size: number, write: boolean): false {
     const w = this.#w;
-    let rule: FindingRule | undefined;
-    let detail = "";
+    let rule: FindingRule;
+    let detail: string;
     if (!w.config.memorySpace) {
       rule = PLATFORM_RULES.mmioDecode;
       detail = "Memory Space Enable is clear; set Command bit 1 first";
@@ -168,11 +169,10 @@ export class Bar0Bus {
     } else if (size !== DWORD && size !== QWORD) {
       rule = PLATFORM_RULES.mmioWidth;
       detail = "NVMe registers take 32-bit or 64-bit accesses only";
-    } else if (offset % size !== 0) {
+    } else {
       rule = PLATFORM_RULES.mmioAlign;
       detail = `offset is not a multiple of ${size}`;
     }
-    if (rule === undefined) return false; // unreachable: #accept found a fault
     const what = `${size}-byte MMIO ${write ? "write" : "read"} at BAR0+0x${
       Number(offset).toString(16)
     }`;
